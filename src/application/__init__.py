@@ -1,0 +1,1 @@
+"""Use cases and ports: what taskspool does, written against what it needs."""

@@ -1,0 +1,34 @@
+"""The port for files that handlers produce (CSV exports)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class FileStore(Protocol):
+    """A directory that handlers write into and nothing escapes."""
+
+    def write(self, name: str, content: bytes) -> str:
+        """Write `content` as `name` inside the store; return its absolute path.
+
+        Raises PermanentTaskError if `name` is not a plain file name.
+        """
+
+    def open_path(self, name: str) -> str:
+        """Absolute path of stored file `name`; raises FileNotFoundError if missing."""
+
+
+#: Longest file name we write; most filesystems stop at 255 bytes.
+MAX_NAME_BYTES = 200
+
+
+def is_plain_file_name(name: str) -> bool:
+    """True for a name that stays inside a directory: no separators, no dot-files, bounded."""
+    return not (
+        not name
+        or name.startswith(".")
+        or "/" in name
+        or "\\" in name
+        or "\x00" in name
+        or len(name.encode("utf-8", "replace")) > MAX_NAME_BYTES
+    )

@@ -1,0 +1,1 @@
+"""Handlers for the task types taskspool ships, each written against ports."""

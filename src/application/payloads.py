@@ -1,0 +1,66 @@
+"""Rules every stored JSON document obeys, so that all three stores accept the same data.
+
+PostgreSQL's jsonb refuses the NUL character, so we refuse it everywhere instead of
+storing it in some stores and failing in others; sizes are bounded so that one task
+cannot bloat the table.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from application.errors import InvalidRequest, PayloadTooLarge
+
+#: Largest accepted task payload, as compact UTF-8 JSON.
+MAX_PAYLOAD_BYTES = 1_048_576
+#: Largest handler result kept on a task; a bigger result fails the task.
+MAX_RESULT_BYTES = 262_144
+#: Deepest nesting accepted; deeper documents are refused rather than risk recursion limits.
+MAX_DEPTH = 64
+
+
+def encoded_size(document: Any) -> int:
+    """Bytes of `document` as compact UTF-8 JSON; raises InvalidRequest if it is not JSON."""
+    try:
+        text = json.dumps(document, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    except (TypeError, ValueError) as exc:
+        raise InvalidRequest(f"not a JSON document: {exc}", field="payload") from exc
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def check_document(document: Any, *, field: str, limit: int) -> None:
+    """Refuse `document` unless it is a JSON object storable everywhere, within `limit` bytes."""
+    if not isinstance(document, dict):
+        raise InvalidRequest(f"{field} must be a JSON object", field=field)
+    _check_values(document, field=field, depth=0)
+    size = encoded_size(document)
+    if size > limit:
+        raise PayloadTooLarge(f"{field} is {size} bytes; the limit is {limit}")
+
+
+def _check_values(value: Any, *, field: str, depth: int) -> None:
+    if depth > MAX_DEPTH:
+        raise InvalidRequest(f"{field} is nested deeper than {MAX_DEPTH} levels", field=field)
+    if isinstance(value, str):
+        _check_text(value, field=field)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise InvalidRequest(f"{field} has a non-string key", field=field)
+            _check_text(key, field=field)
+            _check_values(item, field=field, depth=depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check_values(item, field=field, depth=depth + 1)
+
+
+def _check_text(text: str, *, field: str) -> None:
+    if "\x00" in text:
+        raise InvalidRequest(
+            f"{field} contains a NUL character (\\u0000), which cannot be stored", field=field
+        )
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidRequest(f"{field} contains an unpaired surrogate", field=field) from exc

@@ -1,0 +1,1 @@
+"""The pure core of taskspool: tasks, their state machine, backoff and lease rules."""

@@ -10,7 +10,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from uuid import UUID
 
-from sqlalchemy import Connection, Engine, Select, func, select, update, values
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Integer,
+    Select,
+    cast,
+    column,
+    func,
+    select,
+    update,
+    values,
+)
 from sqlalchemy.sql.elements import ColumnElement
 
 from adapters.sql.repository import SqlTaskRepository
@@ -33,18 +44,17 @@ class PostgresTaskRepository(SqlTaskRepository):
         if not tasks_:
             return []
         # One UPDATE ... FROM (VALUES ...): one round trip, and each row's
-        # compare-and-set decided on its own.
+        # compare-and-set decided on its own. The casts type columns that hold only
+        # NULLs, which VALUES would otherwise call text.
         batch = values(
-            *(column.copy() for column in tasks.c),
-            tasks.c.version.copy(name="expected_version"),
+            *(column(c.name, c.type) for c in tasks.c),
+            column("expected_version", Integer),
             name="batch",
         ).data([(*_ordered(task), version) for task, version in tasks_])
         statement = (
             update(tasks)
             .where(tasks.c.id == batch.c.id, tasks.c.version == batch.c.expected_version)
-            .values(
-                {column.name: batch.c[column.name] for column in tasks.c if column.name != "id"}
-            )
+            .values({c.name: cast(batch.c[c.name], c.type) for c in tasks.c if c.name != "id"})
             .returning(tasks.c.id)
         )
         with self._writer.begin() as connection:
@@ -69,4 +79,4 @@ class PostgresTaskRepository(SqlTaskRepository):
 
 def _ordered(task: Task) -> tuple[object, ...]:
     changes = to_changes(task)
-    return (task.id, *(changes[column.name] for column in tasks.c if column.name != "id"))
+    return (task.id, *(changes[c.name] for c in tasks.c if c.name != "id"))

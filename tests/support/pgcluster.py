@@ -7,6 +7,7 @@ refuses to run as root, so as root the server runs as the `postgres` user.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import glob
 import os
@@ -71,6 +72,15 @@ class PostgresCluster:
             with self._admin() as connection:
                 connection.execute("SELECT 1")
             return
+        # Stop the server even if the test run ends without calling stop().
+        atexit.register(self.stop)
+        try:
+            self._start_local()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start_local(self) -> None:
         self._root = Path(tempfile.mkdtemp(prefix="taskspool-pg-"))
         self._root.chmod(0o755)
         data = self._root / "data"
@@ -122,7 +132,7 @@ class PostgresCluster:
             return
         if self._root is None:
             return
-        with contextlib.suppress(subprocess.CalledProcessError):
+        with contextlib.suppress(RuntimeError):
             self._run("pg_ctl", "-D", str(self._root / "data"), "-m", "immediate", "-w", "stop")
         shutil.rmtree(self._root, ignore_errors=True)
         self._root = None
@@ -185,9 +195,16 @@ class PostgresCluster:
             command = ["runuser", "-u", _SERVER_USER, "--", *command]
         completed = subprocess.run(command, capture_output=True, text=True, check=False)
         if completed.returncode != 0:
-            raise subprocess.CalledProcessError(
-                completed.returncode, command, completed.stdout, completed.stderr
+            raise RuntimeError(
+                f"{tool} failed (exit {completed.returncode}): {completed.stderr.strip()}"
+                f"{self._log_tail()}"
             )
+
+    def _log_tail(self) -> str:
+        log = self._root / "server.log" if self._root else None
+        if log is None or not log.exists():
+            return ""
+        return "\nserver log:\n" + "\n".join(log.read_text(errors="replace").splitlines()[-20:])
 
     def _chown(self, path: Path) -> None:
         if os.geteuid() == 0:

@@ -22,8 +22,14 @@ from adapters.sql.postgres import CHANNEL
 
 log = logging.getLogger(__name__)
 
-#: Seconds between liveness checks on an idle connection.
-_IDLE_CHECK_S = 10.0
+#: TCP keepalives notice a dead server or network on an otherwise silent connection;
+#: no query is ever sent on it after LISTEN, so no notification can hide in a reply.
+_KEEPALIVES = {
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+}
 _FIRST_BACKOFF_S = 0.1
 _MAX_BACKOFF_S = 5.0
 
@@ -94,14 +100,10 @@ class PostgresListener:
 
     def _listen(self, connection: psycopg.Connection[tuple[object, ...]]) -> None:
         while not self._stopping.is_set():
-            readable, _, _ = select.select(
-                [connection.fileno(), self._wake_r], [], [], _IDLE_CHECK_S
-            )
+            readable, _, _ = select.select([connection.fileno(), self._wake_r], [], [])
             if self._wake_r in readable:
                 return
-            if not readable:
-                # Idle: make sure the server is still there (a dead peer sends nothing).
-                connection.execute("SELECT 1")
+            # Readable: notifications, or the server going away (which raises here).
             for _ in connection.notifies(timeout=0):
                 self._notify()
 

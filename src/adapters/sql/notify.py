@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 import psycopg
 from psycopg import sql
+from psycopg.conninfo import make_conninfo
 from sqlalchemy.engine import make_url
 
 from adapters.sql.postgres import CHANNEL
@@ -55,6 +56,7 @@ class PostgresListener:
         """Start listening; waits up to `ready_timeout` s for the first LISTEN."""
         if self._thread is not None:
             raise RuntimeError("listener already started")
+        self._stopping.clear()
         self._wake_r, self._wake_w = os.pipe()
         self._thread = threading.Thread(target=self._run, name="taskspool-listen", daemon=True)
         self._thread.start()
@@ -66,7 +68,7 @@ class PostgresListener:
         if self._thread is None:
             return
         self._stopping.set()
-        os.write(self._wake_w, b"x")  # interrupts the select() in _wait
+        os.write(self._wake_w, b"x")  # interrupts the select() in _listen
         self._thread.join()
         self._thread = None
         os.close(self._wake_r)
@@ -77,9 +79,7 @@ class PostgresListener:
         first = True
         while not self._stopping.is_set():
             try:
-                with psycopg.connect(
-                    self._conninfo, autocommit=True, connect_timeout=5
-                ) as connection:
+                with psycopg.connect(self._conninfo, autocommit=True) as connection:
                     connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._channel)))
                     self._listening.set()
                     backoff = _FIRST_BACKOFF_S
@@ -88,7 +88,7 @@ class PostgresListener:
                         self._notify()  # tasks may have arrived while we were away
                     first = False
                     self._listen(connection)
-            except psycopg.Error as exc:
+            except (psycopg.Error, OSError) as exc:
                 if self._stopping.is_set():
                     break
                 log.warning("listener connection lost (%s); retrying in %.1fs", exc, backoff)
@@ -119,4 +119,5 @@ def _conninfo(url: str) -> str:
     parsed = make_url(url)
     if parsed.get_backend_name() != "postgresql":
         raise ValueError("PostgresListener needs a postgresql:// URL")
-    return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+    uri = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+    return make_conninfo(uri, connect_timeout=5, **_KEEPALIVES)

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from sqlalchemy import Engine, text
 
+from adapters.signal import EventSignal
 from adapters.sql.notify import PostgresListener
 from adapters.sql.postgres import PostgresTaskRepository
 from tests.support.tasks import new_task
@@ -49,14 +50,20 @@ def listener(postgres_url: str, waiter: Waiter) -> Iterator[PostgresListener]:
     listener.stop()
 
 
-def test_an_enqueue_wakes_the_listener(
-    listener: PostgresListener, waiter: Waiter, postgres_engine: Engine
+def test_an_enqueue_wakes_an_idle_worker_waiting_on_its_signal(
+    postgres_url: str, postgres_engine: Engine
 ) -> None:
-    assert listener.listening
+    signal = EventSignal()
+    listener = PostgresListener(postgres_url, on_notify=signal.notify)
+    listener.start()
+    try:
+        assert listener.listening
 
-    PostgresTaskRepository(postgres_engine).add(new_task())
+        PostgresTaskRepository(postgres_engine).add(new_task())
 
-    assert waiter.wait_for(1)
+        assert signal.wait(WAKE_WAIT_S)
+    finally:
+        listener.stop()
 
 
 def test_every_enqueue_wakes_the_listener(

@@ -24,6 +24,8 @@ from application.processor import Processor
 from domain.task import Task
 
 Report = tuple[str, list[str], list[str]]
+#: How long a child waits for its siblings to start (spawning is slow on a busy machine).
+START_WAIT_S = 120
 
 
 def _reporting(name: str, results: Queue[Report], body: Callable[[list[str]], None]) -> None:
@@ -45,7 +47,7 @@ def sqlite_claimer(
     def body(claimed: list[str]) -> None:
         engine = make_engine(url)
         repository, clock = SqliteTaskRepository(engine), SystemClock()
-        start.wait()
+        start.wait(timeout=START_WAIT_S)
         while True:
             finished = enqueuing_done.is_set()
             batch = repository.claim(now=clock.now(), worker_id=name, limit=5)
@@ -68,7 +70,7 @@ def sqlite_api_client(
     def body(_: list[str]) -> None:
         engine = make_engine(url)
         repository, clock = SqliteTaskRepository(engine), SystemClock()
-        start.wait()
+        start.wait(timeout=START_WAIT_S)
         try:
             for n in range(adds):
                 task = Task.create(
@@ -96,7 +98,7 @@ def postgres_processor(url: str, name: str, start: Barrier, results: Queue[Repor
             handlers={"record": _recording_handler(engine, name)},
             worker_id=name,
         )
-        start.wait()
+        start.wait(timeout=START_WAIT_S)
         while batch := processor.claim(limit=10):
             claimed.extend(str(task.id) for task in batch)
             processor.settle_many([(task, processor.execute(task)) for task in batch])

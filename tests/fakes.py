@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+
+from application.ports import BeatFunction
 
 #: A fixed, timezone-aware starting instant, so tests never depend on the wall clock.
 EPOCH = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
@@ -27,6 +31,31 @@ class FakeClock:
     def set(self, moment: datetime) -> None:
         """Jump to `moment`, which must be timezone-aware."""
         self._now = _aware_utc(moment)
+
+
+class FakeKeepalive:
+    """A `Keepalive` that beats only when the test calls `beat()` (from inside a handler)."""
+
+    def __init__(self) -> None:
+        self._beat: BeatFunction | None = None
+        #: What each beat returned: True while the claim held, False once it was lost.
+        self.beats: list[bool] = []
+
+    @contextmanager
+    def __call__(self, beat: BeatFunction) -> Iterator[None]:
+        self._beat = beat
+        try:
+            yield
+        finally:
+            self._beat = None
+
+    def beat(self) -> bool:
+        """Refresh the lease of the task whose handler is running now."""
+        if self._beat is None:
+            raise RuntimeError("no handler is running: nothing to keep alive")
+        alive = self._beat()
+        self.beats.append(alive)
+        return alive
 
 
 def _aware_utc(moment: datetime) -> datetime:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import timedelta
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -286,6 +286,37 @@ def test_recovery_leaves_a_task_whose_worker_is_alive(world: World) -> None:
     world.clock.advance(LEASE.stale_after)
     assert world.processor("w2").recover_stale() == 0
     assert world.stored(claimed).status is TaskStatus.IN_PROGRESS
+
+
+class HeartbeatAfterFind(InMemoryTaskRepository):
+    """A store whose workers all heartbeat just after the sweep has found them stale."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__()
+        self._clock = clock
+
+    def find_stale(self, *, stale_before: datetime, limit: int) -> Sequence[Task]:
+        found = super().find_stale(stale_before=stale_before, limit=limit)
+        for task in found:
+            assert self.heartbeat(task, now=self._clock.now())
+        return found
+
+
+def test_recovery_spares_a_task_that_heartbeated_after_it_was_found_stale() -> None:
+    clock = FakeClock()
+    repository = HeartbeatAfterFind(clock)
+    service = TaskService(repository=repository, clock=clock, signal=NullSignal())
+    task = service.enqueue(actor=ADA, type="echo", payload={})
+    processor = Processor(repository=repository, clock=clock, handlers={}, worker_id="w1")
+    [claimed] = processor.claim()
+    clock.advance(LEASE.stale_after + timedelta(seconds=1))
+    assert (
+        Processor(repository=repository, clock=clock, handlers={}, worker_id="w2").recover_stale()
+        == 0
+    )
+    alive = repository.get(task.id)
+    assert alive is not None
+    assert (alive.status, alive.version) == (TaskStatus.IN_PROGRESS, claimed.version)
 
 
 def test_settle_many_writes_only_the_claims_still_held(world: World) -> None:

@@ -82,7 +82,7 @@ TASK_SPECS = st.builds(
 
 def backoff_formula(attempt: int) -> timedelta:
     """The documented schedule, restated independently of BackoffPolicy."""
-    return min(BASE * 2 ** (attempt - 1), CAP)
+    return min(BASE * (1 << (attempt - 1)), CAP)
 
 
 class ProcessorMachine(RuleBasedStateMachine):

@@ -11,6 +11,7 @@ clock is pushed on and all workers run until quiet: then every task must be term
 from __future__ import annotations
 
 import itertools
+import sys
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
@@ -299,7 +300,10 @@ class ProcessorMachine(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         """Push time on and run every worker until quiet: every task must end terminal."""
-        self._drain()
+        # Hypothesis calls teardown from a `finally`: after a failed step, report that
+        # failure rather than whatever draining a broken model would raise on top of it.
+        if sys.exc_info()[1] is None:
+            self._drain()
 
     # -- checks ----------------------------------------------------------------------
 

@@ -18,7 +18,8 @@ from application.handlers.csv_generation import (
 )
 from application.handlers.matching import matching_payload
 from domain.task import TaskStatus
-from tests.handlers.fakes import START, ListJobSource, Queue, posting
+from tests.fakes import FakeJobSource
+from tests.handlers.support import START, Queue, posting
 
 TRICKY = posting(
     "t1",
@@ -34,7 +35,7 @@ OTHER = posting("o1", "Python Developer", company="Else", location="Berlin", sou
 
 @pytest.fixture
 def queue(tmp_path: Path) -> Queue:
-    queue = Queue(tmp=tmp_path, source=ListJobSource({"test": [TRICKY, PLAIN], "other": [OTHER]}))
+    queue = Queue(tmp=tmp_path, source=FakeJobSource({"test": [TRICKY, PLAIN], "other": [OTHER]}))
     queue.run(queue.enqueue("job_fetch", {"source": "test"}))
     queue.run(queue.enqueue("job_fetch", {"source": "other"}))
     return queue

@@ -13,12 +13,13 @@ from application.handlers.matching import matching_payload
 from application.mail import UndeliverableMessage
 from application.ports import TaskQuery
 from domain.task import TaskStatus
-from tests.handlers.fakes import ListJobSource, Queue, posting
+from tests.fakes import FakeJobSource
+from tests.handlers.support import Queue, posting
 
 
 @pytest.fixture
 def queue(tmp_path: Path) -> Queue:
-    return Queue(tmp=tmp_path, source=ListJobSource({"test": [posting("1", "Python Engineer")]}))
+    return Queue(tmp=tmp_path, source=FakeJobSource({"test": [posting("1", "Python Engineer")]}))
 
 
 def hello(**overrides: object) -> dict[str, object]:

@@ -11,7 +11,8 @@ from application.errors import InvalidRequest
 from application.handlers.job_fetch import job_fetch_payload
 from domain.postings import PostingFilter
 from domain.task import TaskStatus
-from tests.handlers.fakes import ListJobSource, Queue, posting
+from tests.fakes import FakeJobSource
+from tests.handlers.support import Queue, posting
 
 
 def test_a_first_fetch_from_the_shipped_sample_stores_every_posting(tmp_path: Path) -> None:
@@ -23,7 +24,7 @@ def test_a_first_fetch_from_the_shipped_sample_stores_every_posting(tmp_path: Pa
 
 
 def test_refetching_updates_changed_postings_and_never_duplicates(tmp_path: Path) -> None:
-    source = ListJobSource(
+    source = FakeJobSource(
         {"acme": [posting("1", "Cook", source="acme"), posting("2", "Baker", source="acme")]}
     )
     queue = Queue(tmp=tmp_path, source=source)
@@ -40,7 +41,7 @@ def test_refetching_updates_changed_postings_and_never_duplicates(tmp_path: Path
 
 
 def test_a_posting_listed_twice_in_one_feed_is_stored_once(tmp_path: Path) -> None:
-    source = ListJobSource(
+    source = FakeJobSource(
         {"acme": [posting("1", "Cook", source="acme"), posting("1", "Chef", source="acme")]}
     )
     queue = Queue(tmp=tmp_path, source=source)

@@ -10,7 +10,8 @@ import pytest
 from application.errors import InvalidRequest
 from application.handlers.matching import matching_payload
 from domain.task import TaskStatus
-from tests.handlers.fakes import MAIL_FROM, ListJobSource, Queue, posting
+from tests.fakes import FakeJobSource
+from tests.handlers.support import MAIL_FROM, Queue, posting
 
 FEED = [
     posting("1", "Python Engineer", location="Berlin", description="Python and SQL"),
@@ -22,7 +23,7 @@ FEED = [
 
 @pytest.fixture
 def queue(tmp_path: Path) -> Queue:
-    queue = Queue(tmp=tmp_path, source=ListJobSource({"test": FEED}))
+    queue = Queue(tmp=tmp_path, source=FakeJobSource({"test": FEED}))
     queue.run(queue.enqueue("job_fetch", {}))
     return queue
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from domain.matching import MAX_LIMIT, Profile, rank, score
 from domain.postings import JobPosting
-from tests.handlers.fakes import START, posting
+from tests.handlers.support import START, posting
 
 WORDS = ["python", "data", "engineer", "rust", "remote", "berlin", "sql", "go", "senior", "lead"]
 

@@ -10,7 +10,8 @@ from application.processor import Processor
 from domain.backoff import BackoffPolicy
 from domain.errors import RetryLaterError
 from domain.task import JsonObject, Task, TaskStatus
-from tests.handlers.fakes import START, FakeClock
+from tests.fakes import FakeClock
+from tests.handlers.support import START
 
 POLICY = BackoffPolicy(base=timedelta(seconds=5), cap=timedelta(minutes=30))
 
@@ -19,7 +20,7 @@ def run_throttled(delay: timedelta) -> Task:
     def throttled(task: Task) -> JsonObject:
         raise RetryLaterError("feed answered HTTP 429", delay=delay)
 
-    clock = FakeClock()
+    clock = FakeClock(START)
     repository = InMemoryTaskRepository()
     task = Task.create(id=uuid4(), type="job_fetch", owner="ada", payload={}, now=START)
     repository.add(task)

@@ -13,7 +13,7 @@ from adapters.feed_http import HttpJobSource, retry_after
 from application.jobs import FeedRejected, FeedUnavailable
 from domain.errors import RetryLaterError
 from domain.task import TaskStatus
-from tests.handlers.fakes import Queue
+from tests.handlers.support import Queue
 from tests.integration.feed_server import FeedServer, feed_body
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)

@@ -16,7 +16,7 @@ from application.jobs import PostingStore
 from application.mail import DeliveryLog
 from domain.matching import ScoredPosting
 from domain.postings import PostingFilter
-from tests.handlers.fakes import START, posting
+from tests.handlers.support import START, posting
 
 STORES = ["memory", "sqlite", "postgres"]
 

@@ -15,7 +15,8 @@ import pytest
 from adapters.smtp import SmtpConfig, SmtpSecurity, SmtpSender
 from application.mail import Attachment, EmailMessage, UndeliverableMessage
 from domain.task import TaskStatus
-from tests.handlers.fakes import ListJobSource, Queue
+from tests.fakes import FakeJobSource
+from tests.handlers.support import Queue
 from tests.integration.smtp_server import Credentials, Inbox, free_port, smtp_server
 
 MESSAGE = EmailMessage(
@@ -123,7 +124,7 @@ def test_an_smtp_url_gives_security_port_and_login_without_showing_the_password(
 
 def test_email_tasks_retry_a_down_server_and_fail_a_bad_recipient_at_once(tmp_path: Path) -> None:
     port = free_port()
-    queue = Queue(tmp=tmp_path, source=ListJobSource({}))
+    queue = Queue(tmp=tmp_path, source=FakeJobSource({}))
     queue.handlers["email_delivery"]._sender = sender_for(f"smtp://127.0.0.1:{port}")  # type: ignore[attr-defined]
     down = queue.run(queue.enqueue("email_delivery", {"to": "grace@example.com", "subject": "Hi"}))
     assert down.status is TaskStatus.RETRYING

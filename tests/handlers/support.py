@@ -1,13 +1,11 @@
-"""Small stateful fakes and a wired-up queue for the handler tests."""
+"""The four handlers wired over in-memory stores, and posting builders, for handler tests."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
-
-from attrs import evolve
 
 from adapters.files import LocalFileStore
 from adapters.memory import InMemoryTaskRepository
@@ -20,55 +18,15 @@ from application.handlers.job_fetch import JobFetchHandler
 from application.handlers.matching import MatchingHandler
 from application.handlers.notify import Notifier
 from application.jobs import JobSource
-from application.mail import EmailMessage
 from application.ports import Handler
 from application.processor import Processor
 from application.tasks import TaskService
 from domain.postings import JobPosting
 from domain.task import Task
+from tests.fakes import FakeClock, FakeMailer
 
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 MAIL_FROM = "taskspool@example.org"
-
-
-class FakeClock:
-    """A clock that moves only when told to."""
-
-    def __init__(self, now: datetime = START) -> None:
-        self._now = now
-
-    def now(self) -> datetime:
-        return self._now
-
-    def advance(self, delta: timedelta) -> None:
-        self._now += delta
-
-
-class FakeMailer:
-    """An EmailSender that keeps what it was given; it can be told to fail once."""
-
-    def __init__(self) -> None:
-        self.sent: list[EmailMessage] = []
-        self.fail_next: Exception | None = None
-
-    def send(self, message: EmailMessage) -> None:
-        if self.fail_next is not None:
-            error, self.fail_next = self.fail_next, None
-            raise error
-        self.sent.append(message)
-
-
-class ListJobSource:
-    """A JobSource serving postings held in memory, by source name."""
-
-    def __init__(self, feeds: dict[str, list[JobPosting]]) -> None:
-        self.feeds = feeds
-
-    def names(self) -> list[str]:
-        return list(self.feeds)
-
-    def fetch(self, source: str, *, fetched_at: datetime) -> list[JobPosting]:
-        return [evolve(p, fetched_at=fetched_at) for p in self.feeds[source]]
 
 
 def posting(external_id: str, title: str, **fields: Any) -> JobPosting:
@@ -81,7 +39,7 @@ class Queue:
     """The four handlers over in-memory stores, run one task at a time by a processor."""
 
     def __init__(self, *, tmp: Path, source: JobSource) -> None:
-        self.clock = FakeClock()
+        self.clock = FakeClock(START)
         self.repository = InMemoryTaskRepository()
         self.tasks = TaskService(repository=self.repository, clock=self.clock, signal=NullSignal())
         self.postings = InMemoryPostingStore()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from uuid import uuid4
@@ -156,3 +157,24 @@ def test_a_delivery_is_remembered_and_recording_it_twice_is_harmless(
     deliveries.record_delivery("<a@example.org>", task_id=uuid4(), at=START)
     assert deliveries.was_delivered("<a@example.org>")
     assert not deliveries.was_delivered("<b@example.org>")
+
+
+def test_concurrent_fetches_of_one_feed_store_each_posting_once(store: PostingStore) -> None:
+    batch = [posting(str(i), f"Job {i}") for i in range(200)]
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def fetch() -> None:
+        try:
+            barrier.wait()
+            store.upsert(batch)
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=fetch) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(store.query(PostingFilter())) == len(batch)

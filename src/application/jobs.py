@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
 from domain.errors import PermanentTaskError
-from domain.matching import ScoredPosting
+from domain.matching import Profile, ScoredPosting
 from domain.postings import JobPosting, PostingFilter, UpsertCounts
 
 
@@ -50,3 +50,13 @@ class PostingStore(Protocol):
 
     def matches(self, task_id: UUID) -> Sequence[ScoredPosting] | None:
         """The match set of `task_id` in rank order with current posting content, or None if none is stored."""
+
+
+class Matcher(Protocol):
+    """Ranks postings against a profile. The default is `domain.matching.rank`; a host
+    service may put its own scoring here."""
+
+    def __call__(
+        self, postings: Iterable[JobPosting], profile: Profile, /
+    ) -> Sequence[ScoredPosting]:
+        """Every matching posting, best first, in a deterministic order."""

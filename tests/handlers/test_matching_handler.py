@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from uuid import UUID
 
 import pytest
 
 from application.errors import InvalidRequest
-from application.handlers.matching import matching_payload
+from application.handlers.matching import MatchingHandler, matching_payload
+from application.handlers.notify import Notifier
+from domain.matching import Profile, ScoredPosting
+from domain.postings import JobPosting
 from domain.task import TaskStatus
 from tests.fakes import FakeJobSource
 from tests.handlers.support import MAIL_FROM, Queue, posting
@@ -89,3 +93,19 @@ def test_a_stored_payload_that_breaks_the_rules_fails_at_once(queue: Queue) -> N
     assert task.attempts == 1
     assert "keywords must be a list of strings" in (task.error or "")
     assert queue.postings.matches(UUID(str(task.id))) is None
+
+
+def test_a_host_service_may_replace_the_scoring(queue: Queue) -> None:
+    def everything_scores_one(
+        postings: Iterable[JobPosting], profile: Profile, /
+    ) -> list[ScoredPosting]:
+        return sorted(
+            (ScoredPosting(posting=p, score=1) for p in postings), key=lambda m: m.posting_id
+        )
+
+    queue.handlers["matching"] = MatchingHandler(
+        store=queue.postings, notifier=Notifier(tasks=queue.tasks), matcher=everything_scores_one
+    )
+    task = queue.run(queue.enqueue("matching", matching_payload(keywords=["nothing"])))
+    assert task.result is not None
+    assert task.result["matched"] == len(FEED)

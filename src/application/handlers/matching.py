@@ -15,7 +15,7 @@ from application.handlers.fields import (
     text_list,
 )
 from application.handlers.notify import Notifier
-from application.jobs import PostingStore
+from application.jobs import Matcher, PostingStore
 from application.mail import MAX_SUBJECT_CHARS, check_address
 from domain.matching import MAX_KEYWORDS, MAX_LIMIT, Profile, ScoredPosting, rank
 from domain.postings import PostingFilter
@@ -70,14 +70,15 @@ def read_matching(payload: Mapping[str, Any]) -> tuple[Profile, str | None]:
 class MatchingHandler:
     """Scores every stored posting, stores the best `limit` as the task's match set."""
 
-    def __init__(self, *, store: PostingStore, notifier: Notifier) -> None:
+    def __init__(self, *, store: PostingStore, notifier: Notifier, matcher: Matcher = rank) -> None:
         self._store = store
         self._notifier = notifier
+        self._matcher = matcher
 
     def __call__(self, task: Task) -> JsonObject:
         with permanent_on_bad_payload():
             profile, notify = read_matching(task.payload)
-        ranked = rank(self._store.query(PostingFilter()), profile)
+        ranked = self._matcher(self._store.query(PostingFilter()), profile)
         top = ranked[: profile.limit]
         self._store.save_matches(task.id, top)
         log.info("task %s: %d postings matched; kept %d", task.id, len(ranked), len(top))

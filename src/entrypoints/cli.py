@@ -1,0 +1,307 @@
+"""The `taskspool` command: serve, worker, migrate, token, enqueue, tasks list/show."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from datetime import timedelta
+from types import FrameType
+from typing import Any, NoReturn
+from uuid import UUID
+
+import msgspec
+import uvicorn
+
+from application.actor import Actor
+from application.errors import ApplicationError
+from application.ports import TaskQuery
+from application.tasks import MAX_PAGE_LIMIT
+from domain.task import TaskStatus
+from entrypoints.container import Container, build_container
+from entrypoints.http.app import create_app
+from entrypoints.http.auth import check_user_name, mint_token
+from entrypoints.http.schemas import task_view
+from entrypoints.settings import Settings, SettingsError, StorageKind
+from entrypoints.storage import StorageNotReady, prepare_storage
+from entrypoints.worker import Worker
+
+log = logging.getLogger(__name__)
+
+#: The operator at the command line sees every task, like an admin token would.
+OPERATOR = Actor(name="taskspool-cli", is_admin=True)
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+Command = Callable[[argparse.Namespace, Container], int]
+
+
+class UsageError(Exception):
+    """Bad command-line arguments."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of printing usage and exiting, so errors stay one line."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message} (see --help)")
+
+
+def main(argv: Sequence[str] | None = None, *, environ: Mapping[str, str] | None = None) -> int:
+    """Run one command; print one readable line on stderr and return non-zero on failure."""
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    try:
+        settings = Settings.from_env(os.environ if environ is None else environ)
+    except SettingsError as exc:
+        return _fail(f"taskspool: bad setting: {exc}", EXIT_USAGE)
+    _configure_logging(settings)
+    command: Command = args.run
+    try:
+        return command(args, build_container(settings))
+    except (SettingsError, StorageNotReady, ApplicationError, ValueError) as exc:
+        return _fail(f"taskspool: {exc}", EXIT_FAILURE)
+    except OSError as exc:
+        return _fail(f"taskspool: {exc}", EXIT_FAILURE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="taskspool", description="A database-backed task queue service.")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+
+    serve = commands.add_parser("serve", help="run the HTTP API and a worker in one process")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=_port, default=8000, help="port to listen on")
+    serve.set_defaults(run=_serve)
+
+    commands.add_parser("worker", help="run a worker that claims and runs tasks").set_defaults(
+        run=_work
+    )
+    commands.add_parser("migrate", help="bring the database schema up to date").set_defaults(
+        run=_migrate
+    )
+
+    token = commands.add_parser("token", help="print a signed API token (JWT)")
+    token.add_argument("--user", required=True, type=_user, help="the user the token names")
+    token.add_argument("--admin", action="store_true", help="let the token see every task")
+    token.add_argument("--ttl", type=_positive_int, default=86_400, help="lifetime in seconds")
+    token.set_defaults(run=_token)
+
+    enqueue = commands.add_parser("enqueue", help="queue a task and print its id")
+    enqueue.add_argument("type", help="task type, such as csv_generation")
+    enqueue.add_argument("--payload", type=_json_object, default={}, help="JSON object")
+    enqueue.add_argument("--user", required=True, type=_user, help="owner of the task")
+    enqueue.add_argument("--max-attempts", type=_positive_int, default=3)
+    enqueue.add_argument("--priority", type=int, default=0, help="higher runs first")
+    enqueue.set_defaults(run=_enqueue)
+
+    tasks = commands.add_parser("tasks", help="inspect tasks").add_subparsers(
+        title="tasks commands", metavar="COMMAND", required=True
+    )
+    listing = tasks.add_parser("list", help="list tasks, newest first")
+    listing.add_argument("--status", type=_status, help="pending, in_progress, completed, ...")
+    listing.add_argument("--type", dest="task_type", help="only tasks of this type")
+    listing.add_argument("--user", type=_user, help="only tasks this user owns")
+    listing.add_argument("--page", type=_positive_int, default=1)
+    listing.add_argument("--limit", type=_limit, default=20)
+    listing.set_defaults(run=_list)
+    show = tasks.add_parser("show", help="print one task as JSON")
+    show.add_argument("task_id", type=_uuid, metavar="ID")
+    show.set_defaults(run=_show)
+    return parser
+
+
+# Commands
+
+
+def _serve(args: argparse.Namespace, container: Container) -> int:
+    prepare_storage(container)
+    worker = container.worker()
+    app = create_app(container, worker=worker)
+    settings = container.settings()
+    config = uvicorn.Config(
+        app, host=args.host, port=args.port, log_config=None, log_level=settings.log_level.lower()
+    )
+    log.info("serving http://%s:%d with %s storage", args.host, args.port, settings.storage)
+    server = uvicorn.Server(config)
+    server.run()
+    return 0 if server.started else EXIT_FAILURE
+
+
+def _work(args: argparse.Namespace, container: Container) -> int:
+    if container.settings().storage is StorageKind.MEMORY:
+        raise StorageNotReady(
+            "a separate worker needs a database shared with the API; "
+            "DATABASE_URL=memory:// works only with `taskspool serve`"
+        )
+    prepare_storage(container)
+    worker = container.worker()
+    _stop_on_signals(worker)
+    worker.run()
+    return 0
+
+
+def _migrate(args: argparse.Namespace, container: Container) -> int:
+    prepare_storage(container, migrate=True)
+    print("database schema is up to date")
+    return 0
+
+
+def _token(args: argparse.Namespace, container: Container) -> int:
+    container.settings().data_dir.mkdir(parents=True, exist_ok=True)
+    token = mint_token(
+        secret=container.secret(),
+        user=args.user,
+        admin=args.admin,
+        now=container.clock().now(),
+        ttl=timedelta(seconds=args.ttl),
+    )
+    print(token)
+    return 0
+
+
+def _enqueue(args: argparse.Namespace, container: Container) -> int:
+    _needs_shared_storage(container, "enqueue")
+    prepare_storage(container)
+    if args.type not in container.handlers():
+        print(f"taskspool: note: no handler is registered for {args.type!r}", file=sys.stderr)
+    task = container.task_service().enqueue(
+        actor=Actor(name=args.user),
+        type=args.type,
+        payload=args.payload,
+        max_attempts=args.max_attempts,
+        priority=args.priority,
+    )
+    print(task.id)
+    return 0
+
+
+def _list(args: argparse.Namespace, container: Container) -> int:
+    _needs_shared_storage(container, "tasks list")
+    prepare_storage(container)
+    query = TaskQuery(
+        owner=args.user, type=args.task_type, status=args.status, page=args.page, limit=args.limit
+    )
+    page = container.task_service().list(actor=OPERATOR, query=query)
+    for task in page.items:
+        print(
+            f"{task.id}  {task.status:<11}  {task.type:<20}  {task.owner:<16}  "
+            f"attempts {task.attempts}/{task.max_attempts}  created {task.created_at.isoformat()}"
+        )
+    pages = max(1, -(-page.total // args.limit))
+    print(f"page {args.page} of {pages}; {page.total} tasks in all")
+    return 0
+
+
+def _show(args: argparse.Namespace, container: Container) -> int:
+    _needs_shared_storage(container, "tasks show")
+    prepare_storage(container)
+    task = container.task_service().get(actor=OPERATOR, task_id=args.task_id)
+    print(msgspec.json.format(msgspec.json.encode(task_view(task)), indent=2).decode())
+    return 0
+
+
+# Helpers
+
+
+def _needs_shared_storage(container: Container, command: str) -> None:
+    if container.settings().storage is StorageKind.MEMORY:
+        raise StorageNotReady(
+            f"`taskspool {command}` needs a database; DATABASE_URL=memory:// keeps tasks "
+            "inside one `taskspool serve` process"
+        )
+
+
+def _stop_on_signals(worker: Worker) -> None:
+    """SIGINT/SIGTERM stop the worker gracefully; a second one exits at once."""
+
+    def first(signum: int, _: FrameType | None) -> None:
+        log.info("received %s; finishing running tasks", signal.Signals(signum).name)
+        worker.stop()
+        signal.signal(signal.SIGINT, second)
+        signal.signal(signal.SIGTERM, second)
+
+    def second(signum: int, _: FrameType | None) -> None:
+        log.warning("received %s again; exiting without waiting", signal.Signals(signum).name)
+        os._exit(EXIT_FAILURE)
+
+    signal.signal(signal.SIGINT, first)
+    signal.signal(signal.SIGTERM, first)
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def _fail(message: str, code: int) -> int:
+    print(" ".join(message.split()), file=sys.stderr)
+    return code
+
+
+# Argument types: each raises ArgumentTypeError with a message argparse puts on one line.
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _limit(text: str) -> int:
+    value = _positive_int(text)
+    if value > MAX_PAGE_LIMIT:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_PAGE_LIMIT}, got {value}")
+    return value
+
+
+def _port(text: str) -> int:
+    value = _positive_int(text)
+    if value > 65_535:
+        raise argparse.ArgumentTypeError(f"must be a TCP port (1-65535), got {value}")
+    return value
+
+
+def _user(text: str) -> str:
+    try:
+        return check_user_name(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _uuid(text: str) -> UUID:
+    try:
+        return UUID(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a task id (a UUID): {text!r}") from None
+
+
+def _status(text: str) -> TaskStatus:
+    try:
+        return TaskStatus(text)
+    except ValueError:
+        choices = ", ".join(status.value for status in TaskStatus)
+        raise argparse.ArgumentTypeError(f"must be one of {choices}; got {text!r}") from None
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise argparse.ArgumentTypeError(f"not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError("must be a JSON object, such as '{\"key\": 1}'")
+    return value

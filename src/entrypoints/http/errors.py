@@ -8,7 +8,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    SerializationException,
+    ValidationException,
+)
 from litestar.status_codes import (
     HTTP_400_BAD_REQUEST,
     HTTP_401_UNAUTHORIZED,
@@ -95,6 +100,9 @@ def _http(_: AnyRequest, exc: HTTPException) -> Response[ErrorBody]:
     headers = exc.headers
     if isinstance(exc, NotAuthorizedException):
         return error_response(HTTP_401_UNAUTHORIZED, exc.detail, headers=headers)
+    if isinstance(exc.__cause__, SerializationException):
+        message = f"request body is not valid JSON: {exc.detail}"
+        return error_response(HTTP_400_BAD_REQUEST, message, headers=headers)
     return error_response(exc.status_code, exc.detail, headers=headers)
 
 

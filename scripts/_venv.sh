@@ -33,8 +33,9 @@ find_python() {
 }
 
 # ensure_venv [EXTRAS]: .venv with the project installed (editable, with EXTRAS).
+# Reinstalls only when pyproject.toml changed or the extras asked for are missing.
 ensure_venv() {
-    local extras="${1:-}" spec="." stamp=".venv/.taskspool-installed" want python
+    local extras="${1:-}" spec="." stamp=".venv/.taskspool-installed" sum have python
     [ -n "$extras" ] && spec=".[$extras]"
     if [ ! -x .venv/bin/python ]; then
         python="$(find_python)"
@@ -45,11 +46,13 @@ ensure_venv() {
             "$python" -m venv .venv || die "cannot create a virtualenv in .venv"
         fi
     fi
-    want="$spec $(cksum < pyproject.toml)"
-    if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-        say "installing taskspool$([ -n "$extras" ] && printf ' with %s extras' "$extras") into .venv"
-        .venv/bin/python -m pip install -qq --upgrade pip >/dev/null 2>&1 || true
-        .venv/bin/python -m pip install -qq -e "$spec" || die "pip install failed"
-        printf '%s\n' "$want" > "$stamp"
+    sum="$(cksum < pyproject.toml)"
+    have="$(cat "$stamp" 2>/dev/null || true)"
+    # The stamp reads "<extras>|<checksum of pyproject.toml>".
+    if [ "${have#*|}" = "$sum" ] && { [ -z "$extras" ] || [ "${have%%|*}" = "$extras" ]; }; then
+        return 0
     fi
+    say "installing taskspool${extras:+ with the $extras extras} into .venv"
+    .venv/bin/python -m pip install -qq -e "$spec" || die "pip install failed"
+    printf '%s|%s\n' "$extras" "$sum" > "$stamp"
 }

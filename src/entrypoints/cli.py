@@ -16,6 +16,7 @@ from uuid import UUID
 
 import msgspec
 import uvicorn
+from sqlalchemy.exc import SQLAlchemyError
 
 from application.actor import Actor
 from application.errors import ApplicationError
@@ -27,7 +28,7 @@ from entrypoints.http.app import create_app
 from entrypoints.http.auth import check_user_name, mint_token
 from entrypoints.http.schemas import task_view
 from entrypoints.settings import Settings, SettingsError, StorageKind
-from entrypoints.storage import StorageNotReady, prepare_storage
+from entrypoints.storage import StorageNotReady, notifications, prepare_storage
 from entrypoints.worker import Worker
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,9 @@ def main(argv: Sequence[str] | None = None, *, environ: Mapping[str, str] | None
         return command(args, build_container(settings))
     except (SettingsError, StorageNotReady, ApplicationError, ValueError) as exc:
         return _fail(f"taskspool: {exc}", EXIT_FAILURE)
+    except SQLAlchemyError as exc:
+        # Driver messages run over several lines; the first says what went wrong.
+        return _fail(f"taskspool: database error: {_first_line(exc)}", EXIT_FAILURE)
     except OSError as exc:
         return _fail(f"taskspool: {exc}", EXIT_FAILURE)
 
@@ -130,7 +134,8 @@ def _serve(args: argparse.Namespace, container: Container) -> int:
     )
     log.info("serving http://%s:%d with %s storage", args.host, args.port, settings.storage)
     server = uvicorn.Server(config)
-    server.run()
+    with notifications(container):
+        server.run()
     return 0 if server.started else EXIT_FAILURE
 
 
@@ -143,7 +148,8 @@ def _work(args: argparse.Namespace, container: Container) -> int:
     prepare_storage(container)
     worker = container.worker()
     _stop_on_signals(worker)
-    worker.run()
+    with notifications(container):
+        worker.run()
     return 0
 
 
@@ -169,8 +175,6 @@ def _token(args: argparse.Namespace, container: Container) -> int:
 def _enqueue(args: argparse.Namespace, container: Container) -> int:
     _needs_shared_storage(container, "enqueue")
     prepare_storage(container)
-    if args.type not in container.handlers():
-        print(f"taskspool: note: no handler is registered for {args.type!r}", file=sys.stderr)
     task = container.task_service().enqueue(
         actor=Actor(name=args.user),
         type=args.type,
@@ -179,6 +183,8 @@ def _enqueue(args: argparse.Namespace, container: Container) -> int:
         priority=args.priority,
     )
     print(task.id)
+    if args.type not in container.handlers():
+        print(f"taskspool: note: no handler is registered for {args.type!r}", file=sys.stderr)
     return 0
 
 
@@ -241,6 +247,12 @@ def _configure_logging(settings: Settings) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+
+
+def _first_line(exc: SQLAlchemyError) -> str:
+    cause = getattr(exc, "orig", None) or exc
+    lines = str(cause).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 def _fail(message: str, code: int) -> int:

@@ -19,6 +19,10 @@ from adapters.files import LocalFileStore
 from adapters.keepalive import ThreadKeepalive
 from adapters.memory import InMemoryTaskRepository
 from adapters.signal import EventSignal
+from adapters.sql.engine import make_engine
+from adapters.sql.notify import PostgresListener
+from adapters.sql.postgres import PostgresTaskRepository
+from adapters.sql.sqlite import SqliteTaskRepository
 from application.handlers.csv_generation import TASK_TYPE as CSV_GENERATION
 from application.handlers.csv_generation import CsvGenerationHandler
 from application.processor import Processor
@@ -36,6 +40,8 @@ if TYPE_CHECKING:
 
     # mypy proves here that each adapter fits its port; nothing subclasses a Protocol.
     _memory: type[TaskRepository] = InMemoryTaskRepository
+    _sqlite: type[TaskRepository] = SqliteTaskRepository
+    _postgres: type[TaskRepository] = PostgresTaskRepository
     _clock: type[Clock] = SystemClock
     _signal: type[QueueSignal] = EventSignal
     _wakeup: type[Wakeup] = EventSignal
@@ -59,9 +65,17 @@ class Container(containers.DeclarativeContainer):
     signal = providers.Singleton(EventSignal)
     secret = providers.Singleton(signing_secret, settings)
 
+    engine = providers.Singleton(make_engine, settings.provided.database_url)
+    # Singletons, not Resources, under the Selector: only the selected branch is built.
     repository = providers.Selector(
         settings.provided.storage,
         memory=providers.Singleton(InMemoryTaskRepository),
+        sqlite=providers.Singleton(SqliteTaskRepository, engine),
+        postgres=providers.Singleton(PostgresTaskRepository, engine),
+    )
+    #: PostgreSQL only: turns each enqueue's NOTIFY into a wake-up of this process's worker.
+    listener = providers.Singleton(
+        PostgresListener, settings.provided.database_url, on_notify=signal.provided.notify
     )
 
     files = providers.Singleton(LocalFileStore, root=settings.provided.csv_output_dir)

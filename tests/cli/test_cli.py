@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
+from uuid import uuid4
 
 import jwt
 import pytest
@@ -118,3 +120,102 @@ def test_the_console_script_reports_errors_in_one_line(tmp_path: Path) -> None:
 
     assert result.returncode == 2
     assert_one_line_error(result.stderr, "taskspool tasks show", "not a task id")
+
+
+def test_enqueue_prints_the_id_that_tasks_show_describes(
+    capsys: pytest.CaptureFixture[str], env: Env
+) -> None:
+    payload = '{"columns": ["a"], "rows": [["1"]]}'
+    code, out, _ = run(
+        capsys, env, "enqueue", "csv_generation", "--user", "ada", "--payload", payload
+    )
+    assert code == 0
+    task_id = out.strip()
+
+    code, out, _ = run(capsys, env, "tasks", "show", task_id)
+
+    assert code == 0
+    shown = json.loads(out)
+    assert (shown["taskId"], shown["status"], shown["owner"]) == (task_id, "pending", "ada")
+    assert shown["payload"] == json.loads(payload)
+
+
+def test_tasks_list_filters_by_user_status_and_type(
+    capsys: pytest.CaptureFixture[str], env: Env
+) -> None:
+    ids = {}
+    for user, task_type in [("ada", "csv_generation"), ("ada", "other"), ("bob", "csv_generation")]:
+        _, out, _ = run(capsys, env, "enqueue", task_type, "--user", user)
+        ids[user, task_type] = out.strip()
+
+    code, out, _ = run(
+        capsys,
+        env,
+        "tasks",
+        "list",
+        "--user",
+        "ada",
+        "--type",
+        "csv_generation",
+        "--status",
+        "pending",
+    )
+
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].startswith(f"{ids['ada', 'csv_generation']}  pending")
+    assert lines[1:] == ["page 1 of 1; 1 tasks in all"]
+
+
+def test_enqueue_notes_a_type_no_handler_serves(
+    capsys: pytest.CaptureFixture[str], env: Env
+) -> None:
+    code, _, err = run(capsys, env, "enqueue", "mystery", "--user", "ada")
+
+    assert code == 0
+    assert "no handler is registered for 'mystery'" in err
+
+
+def test_an_invalid_task_type_is_one_line(capsys: pytest.CaptureFixture[str], env: Env) -> None:
+    code, _, err = run(capsys, env, "enqueue", "no spaces!", "--user", "ada")
+
+    assert code == 1
+    assert_one_line_error(err, "task type")
+
+
+def test_showing_an_unknown_task_is_one_line(capsys: pytest.CaptureFixture[str], env: Env) -> None:
+    code, _, err = run(capsys, env, "tasks", "show", str(uuid4()))
+
+    assert code == 1
+    assert_one_line_error(err, "not found")
+
+
+def test_worker_stops_on_an_out_of_date_schema_when_auto_migrate_is_off(
+    capsys: pytest.CaptureFixture[str], env: Env
+) -> None:
+    env["TASKSPOOL_AUTO_MIGRATE"] = "off"
+
+    code, _, err = run(capsys, env, "worker")
+
+    assert code == 1
+    assert_one_line_error(err, "run `taskspool migrate`")
+
+
+def test_migrate_brings_the_schema_up_to_date(capsys: pytest.CaptureFixture[str], env: Env) -> None:
+    env["TASKSPOOL_AUTO_MIGRATE"] = "off"
+
+    code, out, _ = run(capsys, env, "migrate")
+    assert (code, out) == (0, "database schema is up to date\n")
+
+    code, out, _ = run(capsys, env, "tasks", "list")
+    assert (code, out) == (0, "page 1 of 1; 0 tasks in all\n")
+
+
+def test_an_unreachable_database_is_one_line(capsys: pytest.CaptureFixture[str], env: Env) -> None:
+    env["DATABASE_URL"] = "postgresql://nobody@127.0.0.1:1/nothing"
+    env["TASKSPOOL_AUTO_MIGRATE"] = "on"
+
+    code, _, err = run(capsys, env, "tasks", "list")
+
+    assert code == 1
+    assert_one_line_error(err, "database error")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from adapters.memory import InMemoryTaskRepository
+from adapters.sql.sqlite import SqliteTaskRepository
 from application.handlers.csv_generation import CsvGenerationHandler
 from entrypoints.container import build_container
 from entrypoints.settings import Settings
@@ -57,3 +58,13 @@ def test_the_processor_follows_the_retry_and_lease_settings(tmp_path: Path) -> N
     assert container.backoff().delay(3).total_seconds() == 8
     assert container.backoff().delay(30).total_seconds() == 60
     assert container.lease().heartbeat_every().total_seconds() == 10
+
+
+def test_sqlite_storage_is_the_default_and_shares_one_engine(tmp_path: Path) -> None:
+    container = build_container(Settings.from_env({"TASKSPOOL_DATA_DIR": str(tmp_path)}))
+    try:
+        assert isinstance(container.repository(), SqliteTaskRepository)
+        assert container.repository() is container.repository()
+        assert str(container.engine().url) == f"sqlite:///{tmp_path / 'taskspool.db'}"
+    finally:
+        container.engine().dispose()

@@ -25,6 +25,7 @@ from entrypoints.container import build_container
 from entrypoints.settings import Settings
 from entrypoints.worker import Worker
 from tests.fakes import FakeClock
+from tests.worker.signals import WatchedSignal
 
 #: A safety net for waits that should end at once; never reached when the code is right.
 PATIENCE = 10.0
@@ -61,18 +62,6 @@ class WatchedRepository(InMemoryTaskRepository):
     def heartbeat(self, task: Task, *, now: datetime) -> bool:
         self.beats.set()
         return super().heartbeat(task, now=now)
-
-
-class WatchedSignal(EventSignal):
-    """An EventSignal that tells the test when the worker has gone idle."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.waiting = threading.Event()
-
-    def wait(self, timeout: float) -> bool:
-        self.waiting.set()
-        return super().wait(timeout)
 
 
 @pytest.fixture

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
+import math
 import os
 import signal
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from types import FrameType
-from typing import Any, NoReturn
-from uuid import UUID
+from typing import NoReturn
 
 import msgspec
 import uvicorn
@@ -21,11 +20,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from application.actor import Actor
 from application.errors import ApplicationError
 from application.ports import TaskQuery
-from application.tasks import MAX_PAGE_LIMIT
-from domain.task import TaskStatus
+from entrypoints import arguments
 from entrypoints.container import Container, build_container
 from entrypoints.http.app import create_app
-from entrypoints.http.auth import check_user_name, mint_token
+from entrypoints.http.auth import mint_token
 from entrypoints.http.schemas import task_view
 from entrypoints.settings import Settings, SettingsError, StorageKind
 from entrypoints.storage import StorageNotReady, notifications, prepare_storage
@@ -81,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="run the HTTP API and a worker in one process")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    serve.add_argument("--port", type=_port, default=8000, help="port to listen on")
+    serve.add_argument("--port", type=arguments.tcp_port, default=8000, help="port to listen on")
     serve.set_defaults(run=_serve)
 
     commands.add_parser("worker", help="run a worker that claims and runs tasks").set_defaults(
@@ -92,16 +90,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     token = commands.add_parser("token", help="print a signed API token (JWT)")
-    token.add_argument("--user", required=True, type=_user, help="the user the token names")
+    token.add_argument(
+        "--user", required=True, type=arguments.user_name, help="the user the token names"
+    )
     token.add_argument("--admin", action="store_true", help="let the token see every task")
-    token.add_argument("--ttl", type=_positive_int, default=86_400, help="lifetime in seconds")
+    token.add_argument(
+        "--ttl", type=arguments.positive_int, default=86_400, help="lifetime in seconds"
+    )
     token.set_defaults(run=_token)
 
     enqueue = commands.add_parser("enqueue", help="queue a task and print its id")
     enqueue.add_argument("type", help="task type, such as csv_generation")
-    enqueue.add_argument("--payload", type=_json_object, default={}, help="JSON object")
-    enqueue.add_argument("--user", required=True, type=_user, help="owner of the task")
-    enqueue.add_argument("--max-attempts", type=_positive_int, default=3)
+    enqueue.add_argument("--payload", type=arguments.json_object, default={}, help="JSON object")
+    enqueue.add_argument(
+        "--user", required=True, type=arguments.user_name, help="owner of the task"
+    )
+    enqueue.add_argument("--max-attempts", type=arguments.positive_int, default=3)
     enqueue.add_argument("--priority", type=int, default=0, help="higher runs first")
     enqueue.set_defaults(run=_enqueue)
 
@@ -109,14 +113,16 @@ def build_parser() -> argparse.ArgumentParser:
         title="tasks commands", metavar="COMMAND", required=True
     )
     listing = tasks.add_parser("list", help="list tasks, newest first")
-    listing.add_argument("--status", type=_status, help="pending, in_progress, completed, ...")
+    listing.add_argument(
+        "--status", type=arguments.task_status, help="pending, in_progress, completed, ..."
+    )
     listing.add_argument("--type", dest="task_type", help="only tasks of this type")
-    listing.add_argument("--user", type=_user, help="only tasks this user owns")
-    listing.add_argument("--page", type=_positive_int, default=1)
-    listing.add_argument("--limit", type=_limit, default=20)
+    listing.add_argument("--user", type=arguments.user_name, help="only tasks this user owns")
+    listing.add_argument("--page", type=arguments.positive_int, default=1)
+    listing.add_argument("--limit", type=arguments.page_limit, default=20)
     listing.set_defaults(run=_list)
     show = tasks.add_parser("show", help="print one task as JSON")
-    show.add_argument("task_id", type=_uuid, metavar="ID")
+    show.add_argument("task_id", type=arguments.task_id, metavar="ID")
     show.set_defaults(run=_show)
     return parser
 
@@ -200,7 +206,7 @@ def _list(args: argparse.Namespace, container: Container) -> int:
             f"{task.id}  {task.status:<11}  {task.type:<20}  {task.owner:<16}  "
             f"attempts {task.attempts}/{task.max_attempts}  created {task.created_at.isoformat()}"
         )
-    pages = max(1, -(-page.total // args.limit))
+    pages = max(1, math.ceil(page.total / args.limit))
     print(f"page {args.page} of {pages}; {page.total} tasks in all")
     return 0
 
@@ -258,62 +264,3 @@ def _first_line(exc: SQLAlchemyError) -> str:
 def _fail(message: str, code: int) -> int:
     print(" ".join(message.split()), file=sys.stderr)
     return code
-
-
-# Argument types: each raises ArgumentTypeError with a message argparse puts on one line.
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _limit(text: str) -> int:
-    value = _positive_int(text)
-    if value > MAX_PAGE_LIMIT:
-        raise argparse.ArgumentTypeError(f"must be at most {MAX_PAGE_LIMIT}, got {value}")
-    return value
-
-
-def _port(text: str) -> int:
-    value = _positive_int(text)
-    if value > 65_535:
-        raise argparse.ArgumentTypeError(f"must be a TCP port (1-65535), got {value}")
-    return value
-
-
-def _user(text: str) -> str:
-    try:
-        return check_user_name(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _uuid(text: str) -> UUID:
-    try:
-        return UUID(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a task id (a UUID): {text!r}") from None
-
-
-def _status(text: str) -> TaskStatus:
-    try:
-        return TaskStatus(text)
-    except ValueError:
-        choices = ", ".join(status.value for status in TaskStatus)
-        raise argparse.ArgumentTypeError(f"must be one of {choices}; got {text!r}") from None
-
-
-def _json_object(text: str) -> dict[str, Any]:
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise argparse.ArgumentTypeError(f"not valid JSON: {exc}") from None
-    if not isinstance(value, dict):
-        raise argparse.ArgumentTypeError("must be a JSON object, such as '{\"key\": 1}'")
-    return value

@@ -253,6 +253,9 @@ def _configure_logging(settings: Settings) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if settings.log_level != "DEBUG":
+        # Alembic narrates every step at INFO; prepare_storage logs the one line that matters.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def _first_line(exc: SQLAlchemyError) -> str:

@@ -8,6 +8,7 @@ from uuid import UUID
 
 import msgspec
 
+from application.ports import TaskSummary as StoredSummary
 from domain.task import Task, TaskStatus
 
 #: A CSV cell as JSON may carry it.
@@ -85,7 +86,7 @@ class Health(_Wire):
     status: str
 
 
-def task_summary(task: Task) -> TaskSummary:
+def task_summary(task: Task | StoredSummary) -> TaskSummary:
     return TaskSummary(**_summary_fields(task))
 
 
@@ -100,7 +101,7 @@ def task_view(task: Task) -> TaskView:
     )
 
 
-def _summary_fields(task: Task) -> dict[str, Any]:
+def _summary_fields(task: Task | StoredSummary) -> dict[str, Any]:
     return {
         "task_id": task.id,
         "type": task.type,

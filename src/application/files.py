@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
+# Runtime-checkable because the HTTP layer injects it, and Litestar checks the type
+# of every injected value.
+@runtime_checkable
 class FileStore(Protocol):
     """A directory that handlers write into and nothing escapes."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 from uuid import UUID
 
 from domain.errors import PermanentTaskError
@@ -20,6 +20,9 @@ class FeedRejected(PermanentTaskError):
     """The feed refused the request or answered nonsense (4xx, malformed): retrying cannot help."""
 
 
+# Runtime-checkable because the HTTP layer injects it, and Litestar checks the type
+# of every injected value.
+@runtime_checkable
 class JobSource(Protocol):
     """Named feeds of job postings."""
 

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 
-from attrs import frozen
+from attrs import field, frozen
+
+from adapters.smtp import SmtpConfig
+from application.errors import InvalidRequest
+from application.mail import check_address
 
 DEFAULT_DATA_DIR = "./.taskspool/"
+DEFAULT_MAIL_FROM = "taskspool@localhost.localdomain"
+#: The source name JOB_FEED_URL is fetched under.
+DEFAULT_FEED_SOURCE = "default"
 #: Shortest accepted TASKSPOOL_SECRET: HS256 keys shorter than the hash are weak.
 MIN_SECRET_CHARS = 32
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -56,10 +64,32 @@ class Settings:
     csv_output_dir: Path
     auto_migrate: bool
     log_level: str
+    #: The default job feed, fetched as source `default`; None (with no JOB_FEED_SOURCES)
+    #: means the sample feed shipped in the package.
+    job_feed_url: str | None = None
+    #: More feeds a fetch may name, as (name, url) pairs, from JOB_FEED_SOURCES.
+    job_feed_sources: tuple[tuple[str, str], ...] = ()
+    job_feed_timeout: timedelta = timedelta(seconds=10)
+    #: None means: write mail as .eml files to `mail_outbox_dir`. May hold a password.
+    smtp_url: str | None = field(default=None, repr=False)
+    mail_from: str = DEFAULT_MAIL_FROM
+    #: None means `<data dir>/outbox`.
+    mail_outbox_dir: Path | None = None
 
     @property
     def secret_file(self) -> Path:
         return self.data_dir / "secret"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.mail_outbox_dir or self.data_dir / "outbox"
+
+    @property
+    def job_feeds(self) -> dict[str, str]:
+        """Every configured feed URL by source name, the default first; empty for the sample."""
+        feeds = {DEFAULT_FEED_SOURCE: self.job_feed_url} if self.job_feed_url else {}
+        feeds.update(self.job_feed_sources)
+        return feeds
 
     @classmethod
     def from_env(cls, mapping: Mapping[str, str]) -> Settings:
@@ -100,6 +130,12 @@ class Settings:
                 "TASKSPOOL_AUTO_MIGRATE", default=storage is not StorageKind.POSTGRES
             ),
             log_level=env.choice("LOG_LEVEL", LOG_LEVELS, default="INFO"),
+            job_feed_url=_feed_url("JOB_FEED_URL", env.get("JOB_FEED_URL")),
+            job_feed_sources=_feed_sources(env.get("JOB_FEED_SOURCES")),
+            job_feed_timeout=env.seconds("JOB_FEED_TIMEOUT_SECONDS", default=10),
+            smtp_url=_smtp_url(env.get("SMTP_URL")),
+            mail_from=_mail_from(env.get("MAIL_FROM") or DEFAULT_MAIL_FROM),
+            mail_outbox_dir=Path(env.get("MAIL_OUTBOX_DIR") or data_dir / "outbox"),
         )
 
 
@@ -180,6 +216,52 @@ def _secret(value: str | None) -> str | None:
             f"(it has {len(value)}); unset it to use a generated one"
         )
     return value
+
+
+_SOURCE_NAME = re.compile(r"[A-Za-z0-9_-]{1,50}")
+
+
+def _feed_url(name: str, value: str | None) -> str | None:
+    if value is not None and not value.startswith(("http://", "https://")):
+        raise SettingsError(f"{name} must be an http:// or https:// URL")
+    return value
+
+
+def _feed_sources(value: str | None) -> tuple[tuple[str, str], ...]:
+    """`name=url,name2=url2` as pairs; names are letters, digits, `_` and `-`."""
+    if value is None:
+        return ()
+    pairs: list[tuple[str, str]] = []
+    for item in value.split(","):
+        name, equals, url = (part.strip() for part in item.partition("="))
+        if not equals or not _SOURCE_NAME.fullmatch(name) or not url:
+            raise SettingsError(
+                "JOB_FEED_SOURCES must be name=url pairs separated by commas, "
+                "each name 1-50 letters, digits, _ or -"
+            )
+        if name == DEFAULT_FEED_SOURCE or name in dict(pairs):
+            raise SettingsError(
+                f"JOB_FEED_SOURCES names {name!r} twice or reuses {DEFAULT_FEED_SOURCE!r}"
+            )
+        _feed_url(f"JOB_FEED_SOURCES ({name})", url)
+        pairs.append((name, url))
+    return tuple(pairs)
+
+
+def _smtp_url(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            SmtpConfig.from_url(value)
+        except ValueError as exc:
+            raise SettingsError(f"SMTP_URL: {exc}") from None
+    return value
+
+
+def _mail_from(value: str) -> str:
+    try:
+        return check_address(value, field="MAIL_FROM")
+    except InvalidRequest:
+        raise SettingsError(f"MAIL_FROM must be a plain e-mail address, got {value!r}") from None
 
 
 def _redacted(url: str) -> str:

@@ -77,7 +77,7 @@ def test_queued_export_completes_with_the_file_path(
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        pytest.param({**PEOPLE, "notify": "ada@example.com"}, "notify", id="unknown field"),
+        pytest.param({**PEOPLE, "colour": "blue"}, "colour", id="unknown field"),
         pytest.param({"columns": ["a", "b"], "rows": [["1", "2"], ["3"]]}, "rows", id="ragged row"),
         pytest.param({**PEOPLE, "filename": "../x"}, "filename", id="filename escapes"),
         pytest.param({**PEOPLE, "filename": "/etc/passwd"}, "filename", id="absolute filename"),
@@ -85,7 +85,7 @@ def test_queued_export_completes_with_the_file_path(
         pytest.param({"columns": [], "rows": []}, "columns", id="no columns"),
         pytest.param({"columns": "name", "rows": []}, "columns", id="columns not a list"),
         pytest.param({"columns": ["a"], "rows": [[{"x": 1}]]}, "rows[0][0]", id="cell object"),
-        pytest.param({"rows": [["1"]]}, None, id="columns missing"),
+        pytest.param({"rows": [["1"]]}, "columns", id="columns missing"),
         pytest.param(["not", "an", "object"], None, id="array body"),
     ],
 )

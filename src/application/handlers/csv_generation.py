@@ -83,12 +83,14 @@ def csv_payload(
                 f"rows[{index}] has {len(row)} cells; columns has {len(columns)}", field="rows"
             )
     _check_common(filename, notify)
-    return {
+    payload: JsonObject = {
         "columns": list(columns),
         "rows": [list(row) for row in rows],
         "filename": filename,
-        "notify": notify,
     }
+    if notify is not None:
+        payload["notify"] = notify
+    return payload
 
 
 def postings_export_payload(

@@ -15,11 +15,13 @@ from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from application.actor import Actor
+from application.files import FileStore
+from application.jobs import JobSource
 from application.payloads import MAX_PAYLOAD_BYTES
 from application.tasks import TaskService
 from entrypoints.container import Container
 from entrypoints.http.auth import BearerAuthMiddleware
-from entrypoints.http.converted import CsvController
+from entrypoints.http.converted import CsvController, JobsController, MatchingController
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.schemas import Health
 from entrypoints.http.tasks import TaskController
@@ -47,13 +49,21 @@ def create_app(container: Container, *, worker: Worker | None = None) -> Litesta
     def task_service() -> TaskService:
         return container.task_service()
 
+    def files() -> FileStore:
+        return container.files()
+
+    def job_source() -> JobSource:
+        return container.job_source()
+
     api = Router(
         path="/api",
-        route_handlers=[TaskController, CsvController],
+        route_handlers=[TaskController, CsvController, JobsController, MatchingController],
         middleware=[DefineMiddleware(BearerAuthMiddleware, secret=container.secret())],
         dependencies={
             "service": Provide(task_service, sync_to_thread=False),
             "actor": Provide(current_actor, sync_to_thread=False),
+            "files": Provide(files, sync_to_thread=False),
+            "job_source": Provide(job_source, sync_to_thread=False),
         },
         security=[{"bearer": []}],
     )

@@ -2,17 +2,42 @@
 
 from __future__ import annotations
 
-from litestar import Controller, Response, post
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import JSONBody
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, JSONBody
+from litestar.response import File
 from litestar.status_codes import HTTP_202_ACCEPTED
 
 from application.actor import Actor
+from application.errors import Conflict, InvalidRequest, TaskNotFound
+from application.files import FileStore
 from application.handlers.csv_generation import TASK_TYPE as CSV_GENERATION
-from application.handlers.csv_generation import csv_payload
+from application.handlers.csv_generation import (
+    csv_payload,
+    matches_export_payload,
+    postings_export_payload,
+)
+from application.handlers.job_fetch import TASK_TYPE as JOB_FETCH
+from application.handlers.job_fetch import job_fetch_payload
+from application.handlers.matching import TASK_TYPE as MATCHING
+from application.handlers.matching import matching_payload
+from application.jobs import JobSource
 from application.tasks import TaskService
-from domain.task import Task
-from entrypoints.http.schemas import Accepted, CsvGenerateRequest, status_url
+from domain.errors import PermanentTaskError
+from domain.task import JsonObject, Task, TaskStatus
+from entrypoints.http.schemas import (
+    Accepted,
+    CsvGenerateRequest,
+    JobFetchRequest,
+    MatchingRequest,
+    status_url,
+)
 
 
 def accepted(task: Task) -> Response[Accepted]:
@@ -38,6 +63,107 @@ class CsvController(Controller):
         service: NamedDependency[TaskService],
         actor: NamedDependency[Actor],
     ) -> Response[Accepted]:
-        """Queue a CSV export of `rows` under `columns`; poll `statusUrl` for the file's path."""
-        payload = csv_payload(columns=data.columns, rows=data.rows, filename=data.filename)
+        """Queue a CSV export: explicit `columns`/`rows`, or `export` of stored postings
+        (`filters`) or of a matching task's matches (`matchingTaskId`); `notify` mails it."""
+        payload = csv_request_payload(data, actor=actor, service=service)
         return accepted(service.enqueue(actor=actor, type=CSV_GENERATION, payload=payload))
+
+    @get("/{task_id:str}/download", operation_id="DownloadCsv", sync_to_thread=True)
+    def download(
+        self,
+        service: NamedDependency[TaskService],
+        actor: NamedDependency[Actor],
+        files: NamedDependency[FileStore],
+        task_id: FromPath[UUID],
+    ) -> File:
+        """The CSV file of a completed csv_generation task: 404 if not yours, 409 until done."""
+        task = service.get(actor=actor, task_id=task_id)
+        if task.type != CSV_GENERATION:
+            raise TaskNotFound(task_id)
+        if task.status is not TaskStatus.COMPLETED:
+            raise Conflict(
+                f"task {task_id} is {task.status.value}; its file is ready once completed"
+            )
+        name = Path(str((task.result or {}).get("path", ""))).name
+        try:
+            path = files.open_path(name)
+        except (FileNotFoundError, PermanentTaskError):
+            raise NotFoundException(f"the file of task {task_id} no longer exists") from None
+        return File(path=path, filename=name, media_type="text/csv; charset=utf-8")
+
+
+def csv_request_payload(
+    data: CsvGenerateRequest, *, actor: Actor, service: TaskService
+) -> JsonObject:
+    """The csv_generation payload for one of the three kinds of request body."""
+    if data.export is None:
+        if data.filters is not None or data.matching_task_id is not None:
+            raise InvalidRequest("filters and matchingTaskId go with export", field="export")
+        if data.columns is None:
+            raise InvalidRequest("columns is required unless export is given", field="columns")
+        if data.rows is None:
+            raise InvalidRequest("rows is required unless export is given", field="rows")
+        return csv_payload(
+            columns=data.columns, rows=data.rows, filename=data.filename, notify=data.notify
+        )
+    if data.columns is not None or data.rows is not None:
+        raise InvalidRequest("give either columns and rows, or export", field="export")
+    if data.export == "postings":
+        if data.matching_task_id is not None:
+            raise InvalidRequest("matchingTaskId goes with export matches", field="matchingTaskId")
+        filters: dict[str, Any] | None = None
+        if data.filters is not None:
+            filters = {
+                k: v for k, v in msgspec.structs.asdict(data.filters).items() if v is not None
+            }
+        return postings_export_payload(filters=filters, filename=data.filename, notify=data.notify)
+    if data.filters is not None:
+        raise InvalidRequest("filters go with export postings", field="filters")
+    if data.matching_task_id is None:
+        raise InvalidRequest("matchingTaskId is required to export matches", field="matchingTaskId")
+    return matches_export_payload(
+        actor=actor,
+        tasks=service,
+        matching_task_id=data.matching_task_id,
+        filename=data.filename,
+        notify=data.notify,
+    )
+
+
+class JobsController(Controller):
+    path = "/jobs"
+    tags = ["jobs"]
+
+    @post("/fetch", operation_id="FetchJobs", status_code=HTTP_202_ACCEPTED, sync_to_thread=True)
+    def fetch(
+        self,
+        data: JSONBody[JobFetchRequest],
+        service: NamedDependency[TaskService],
+        actor: NamedDependency[Actor],
+        job_source: NamedDependency[JobSource],
+    ) -> Response[Accepted]:
+        """Queue a fetch of the job feed `source` (default: the first configured)."""
+        payload = job_fetch_payload(source=data.source, sources=job_source.names())
+        return accepted(service.enqueue(actor=actor, type=JOB_FETCH, payload=payload))
+
+
+class MatchingController(Controller):
+    path = "/matching"
+    tags = ["matching"]
+
+    @post("/run", operation_id="RunMatching", status_code=HTTP_202_ACCEPTED, sync_to_thread=True)
+    def run(
+        self,
+        data: JSONBody[MatchingRequest],
+        service: NamedDependency[TaskService],
+        actor: NamedDependency[Actor],
+    ) -> Response[Accepted]:
+        """Queue a ranking of the stored postings against a profile; `notify` mails the best."""
+        payload = matching_payload(
+            keywords=data.keywords,
+            location=data.location,
+            remote=data.remote,
+            limit=data.limit,
+            notify=data.notify,
+        )
+        return accepted(service.enqueue(actor=actor, type=MATCHING, payload=payload))

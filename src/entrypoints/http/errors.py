@@ -30,7 +30,7 @@ from entrypoints.http.schemas import ErrorBody
 log = logging.getLogger(__name__)
 
 AnyRequest = Request[Any, Any, Any]
-_UNKNOWN_FIELD = re.compile(r"unknown field `([^`]+)`")
+_NAMED_FIELD = re.compile(r"(?:unknown|missing required) field `([^`]+)`")
 
 _CODES: Mapping[int, str] = {
     HTTP_400_BAD_REQUEST: "invalid_request",
@@ -88,7 +88,7 @@ def _problem(problem: Mapping[str, Any]) -> tuple[str | None, str]:
     text = str(problem.get("message", "invalid value"))
     if source == "body":
         if not key or key == "data":
-            unknown = _UNKNOWN_FIELD.search(text)
+            unknown = _NAMED_FIELD.search(text)
             return (unknown.group(1) if unknown else None), f"request body: {text}"
         return str(key), f"request body field {key!r}: {text}"
     if not key:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 import msgspec
@@ -58,12 +58,43 @@ class TaskPageView(_Wire):
     total: int
 
 
-class CsvGenerateRequest(_Wire):
-    """Body of POST /api/csv/generate."""
+class PostingFilters(_Wire):
+    """Which stored postings an export covers; unset fields do not filter."""
 
-    columns: list[str]
-    rows: list[list[Cell]]
+    source: str | None = None
+    company: str | None = None
+    #: Case-insensitive substring of the posting's location.
+    location: str | None = None
+    remote: bool | None = None
+
+
+class CsvGenerateRequest(_Wire):
+    """Body of POST /api/csv/generate: `columns` and `rows`, or an `export`."""
+
+    columns: list[str] | None = None
+    rows: list[list[Cell]] | None = None
+    export: Literal["postings", "matches"] | None = None
+    filters: PostingFilters | None = None
+    matching_task_id: UUID | None = None
     filename: str | None = None
+    #: An address that gets the file by e-mail once it is written.
+    notify: str | None = None
+
+
+class JobFetchRequest(_Wire):
+    """Body of POST /api/jobs/fetch."""
+
+    source: str | None = None
+
+
+class MatchingRequest(_Wire):
+    """Body of POST /api/matching/run: the profile, and who to tell."""
+
+    keywords: list[str]
+    location: str | None = None
+    remote: bool | None = None
+    limit: int | None = None
+    notify: str | None = None
 
 
 class Accepted(_Wire):

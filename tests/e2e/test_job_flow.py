@@ -20,8 +20,8 @@ from typing import Any
 
 import httpx
 import pytest
-from entrypoints.http.auth import mint_token
 
+from entrypoints.http.auth import mint_token
 from tests.integration.feed_server import FeedServer, feed_body
 from tests.integration.smtp_server import Inbox, free_port, smtp_server
 

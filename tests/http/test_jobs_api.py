@@ -175,3 +175,17 @@ def test_download_with_a_malformed_id_is_400(client: Client, ada: Headers) -> No
     response = client.get("/api/csv/not-a-uuid/download", headers=ada)
     assert response.status_code == 400
     assert response.json()["field"] == "task_id"
+
+
+def test_a_file_replaced_by_another_users_export_is_not_served(
+    client: Client, container: Container, ada: Headers, bob: Headers
+) -> None:
+    body = {"columns": ["who"], "rows": [["ada's secret"]], "filename": "shared.csv"}
+    first = queued(client, "/api/csv/generate", body, ada)
+    run_all(container)
+    body = {"columns": ["who"], "rows": [["bob, a longer row"]], "filename": "shared.csv"}
+    queued(client, "/api/csv/generate", body, bob)
+    run_all(container)
+    response = client.get(f"/api/csv/{first}/download", headers=ada)
+    assert response.status_code == 404
+    assert "replaced by a later export" in response.json()["message"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -84,12 +85,30 @@ class CsvController(Controller):
             raise Conflict(
                 f"task {task_id} is {task.status.value}; its file is ready once completed"
             )
-        name = Path(str((task.result or {}).get("path", ""))).name
+        result = task.result or {}
+        name = Path(str(result.get("path", ""))).name
         try:
             path = files.open_path(name)
         except (FileNotFoundError, PermanentTaskError):
             raise NotFoundException(f"the file of task {task_id} no longer exists") from None
+        if _replaced(Path(path), size=result.get("bytes"), finished_at=task.finished_at):
+            # Another export (perhaps another user's) wrote the same file name later;
+            # serving it would hand over someone else's data.
+            raise NotFoundException(f"the file of task {task_id} was replaced by a later export")
         return File(path=path, filename=name, media_type="text/csv; charset=utf-8")
+
+
+#: Leeway for clocks of the worker's and the API's hosts when comparing file times.
+_CLOCK_LEEWAY = timedelta(seconds=1)
+
+
+def _replaced(path: Path, *, size: object, finished_at: datetime | None) -> bool:
+    """True if the file at `path` is not the one the export wrote (other size, or newer)."""
+    stat = path.stat()
+    if isinstance(size, int) and stat.st_size != size:
+        return True
+    modified = datetime.fromtimestamp(stat.st_mtime, tz=UTC)
+    return finished_at is not None and modified > finished_at + _CLOCK_LEEWAY
 
 
 def csv_request_payload(

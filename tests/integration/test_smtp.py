@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 
 from adapters.smtp import SmtpConfig, SmtpSecurity, SmtpSender
+from application.handlers.email_delivery import EmailDeliveryHandler
 from application.mail import Attachment, EmailMessage, UndeliverableMessage
 from domain.task import TaskStatus
 from tests.fakes import FakeJobSource
-from tests.handlers.support import Queue
+from tests.handlers.support import MAIL_FROM, Queue
 from tests.integration.smtp_server import Credentials, Inbox, free_port, smtp_server
 
 MESSAGE = EmailMessage(
@@ -122,14 +123,24 @@ def test_an_smtp_url_gives_security_port_and_login_without_showing_the_password(
     assert "hunter2" not in str(caught.value)
 
 
+def use_smtp(queue: Queue, port: int) -> None:
+    queue.handlers["email_delivery"] = EmailDeliveryHandler(
+        sender=sender_for(f"smtp://127.0.0.1:{port}"),
+        deliveries=queue.deliveries,
+        files=queue.files,
+        clock=queue.clock,
+        mail_from=MAIL_FROM,
+    )
+
+
 def test_email_tasks_retry_a_down_server_and_fail_a_bad_recipient_at_once(tmp_path: Path) -> None:
     port = free_port()
     queue = Queue(tmp=tmp_path, source=FakeJobSource({}))
-    queue.handlers["email_delivery"]._sender = sender_for(f"smtp://127.0.0.1:{port}")  # type: ignore[attr-defined]
+    use_smtp(queue, port)
     down = queue.run(queue.enqueue("email_delivery", {"to": "grace@example.com", "subject": "Hi"}))
     assert down.status is TaskStatus.RETRYING
     with smtp_server() as (inbox, real_port):
-        queue.handlers["email_delivery"]._sender = sender_for(f"smtp://127.0.0.1:{real_port}")  # type: ignore[attr-defined]
+        use_smtp(queue, real_port)
         queue.clock.advance(down.run_at - queue.clock.now())
         assert queue.run(down).status is TaskStatus.COMPLETED
         refused = queue.run(

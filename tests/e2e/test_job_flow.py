@@ -27,7 +27,7 @@ from tests.integration.smtp_server import Inbox, free_port, smtp_server
 
 SECRET = "e2e-secret-" + "y" * 40
 DEADLINE = timedelta(seconds=30)
-FEED = [
+FEED: list[dict[str, Any]] = [
     {
         "id": "p1",
         "title": "Senior Python Engineer",

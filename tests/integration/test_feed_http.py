@@ -6,6 +6,7 @@ import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,7 @@ from tests.handlers.support import Queue
 from tests.integration.feed_server import FeedServer, feed_body
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-POSTINGS = [
+POSTINGS: list[dict[str, Any]] = [
     {
         "id": 1,
         "title": "Python Engineer",

@@ -40,7 +40,9 @@ def test_csv_generation_is_registered_and_writes_to_the_configured_directory(
     handler = container.handlers()["csv_generation"]
 
     assert isinstance(handler, CsvGenerationHandler)
-    assert container.files().write("x.csv", b"a\r\n") == str((tmp_path / "out" / "x.csv").resolve())
+    assert container.files().write("x.csv", b"a\r\n", owner="ada") == str(
+        (tmp_path / "out" / "ada" / "x.csv").resolve()
+    )
 
 
 def test_the_processor_follows_the_retry_and_lease_settings(tmp_path: Path) -> None:

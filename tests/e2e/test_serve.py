@@ -128,7 +128,7 @@ def test_a_csv_export_goes_from_202_to_completed(service: Service, tmp_path: Pat
     assert listed.json()["items"][0]["taskId"] == task["taskId"]
 
     path = Path(task["result"]["path"])
-    assert path == (tmp_path / "data" / "csv" / "people.csv").resolve()
+    assert path == (tmp_path / "data" / "csv" / "ada" / "people.csv").resolve()
     raw = path.read_bytes()
     assert task["result"] == {"path": str(path), "rows": 2, "bytes": len(raw)}
     text = raw.decode("utf-8")

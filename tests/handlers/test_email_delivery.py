@@ -98,7 +98,7 @@ def test_an_invalid_address_in_a_stored_payload_fails_at_once(queue: Queue) -> N
 def test_a_missing_attachment_fails_at_once(queue: Queue) -> None:
     task = queue.run(queue.enqueue("email_delivery", hello(attachments=["gone.csv"])))
     assert task.status is TaskStatus.FAILED
-    assert "attachment 'gone.csv' is not in the output directory" in (task.error or "")
+    assert "attachment 'gone.csv' is not among the owner's files" in (task.error or "")
 
 
 @pytest.mark.parametrize(

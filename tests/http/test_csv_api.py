@@ -69,7 +69,7 @@ def test_queued_export_completes_with_the_file_path(
 
     task = client.get(status_url, headers=ada).json()
     assert task["status"] == "completed"
-    assert task["result"]["path"] == str((tmp_path / "csv" / "people.csv").resolve())
+    assert task["result"]["path"] == str((tmp_path / "csv" / "ada" / "people.csv").resolve())
     assert task["result"]["rows"] == 2
     assert Path(task["result"]["path"]).read_text(encoding="utf-8").splitlines()[0] == "name,city"
 

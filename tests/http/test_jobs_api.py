@@ -177,14 +177,32 @@ def test_download_with_a_malformed_id_is_400(client: Client, ada: Headers) -> No
     assert response.json()["field"] == "task_id"
 
 
-def test_a_file_replaced_by_another_users_export_is_not_served(
+def test_another_users_export_of_the_same_name_leaves_yours_alone(
     client: Client, container: Container, ada: Headers, bob: Headers
 ) -> None:
     body = {"columns": ["who"], "rows": [["ada's secret"]], "filename": "shared.csv"}
     first = queued(client, "/api/csv/generate", body, ada)
     run_all(container)
     body = {"columns": ["who"], "rows": [["bob, a longer row"]], "filename": "shared.csv"}
-    queued(client, "/api/csv/generate", body, bob)
+    second = queued(client, "/api/csv/generate", body, bob)
+    run_all(container)
+
+    mine = client.get(f"/api/csv/{first}/download", headers=ada)
+    theirs = client.get(f"/api/csv/{second}/download", headers=bob)
+
+    assert mine.status_code == 200
+    assert "ada's secret" in mine.text
+    assert "bob, a longer row" in theirs.text
+
+
+def test_a_file_replaced_by_a_later_export_of_the_same_owner_is_not_served(
+    client: Client, container: Container, ada: Headers
+) -> None:
+    body = {"columns": ["who"], "rows": [["first"]], "filename": "mine.csv"}
+    first = queued(client, "/api/csv/generate", body, ada)
+    run_all(container)
+    body = {"columns": ["who"], "rows": [["second, a longer row"]], "filename": "mine.csv"}
+    queued(client, "/api/csv/generate", body, ada)
     run_all(container)
     response = client.get(f"/api/csv/{first}/download", headers=ada)
     assert response.status_code == 404

@@ -231,7 +231,7 @@ class CsvGenerationHandler:
             if notify is not None:
                 check_address(notify, field="notify")
         content = render_csv(table.columns, table.rows)
-        path = self._files.write(filename, content)
+        path = self._files.write(filename, content, owner=task.owner)
         log.info("task %s: wrote %d rows of %s", task.id, len(table.rows), table.what)
         result: JsonObject = {"path": path, "rows": len(table.rows), "bytes": len(content)}
         if notify is not None:

@@ -118,17 +118,17 @@ class EmailDeliveryHandler:
             to=to,
             subject=subject,
             body=body,
-            attachments=tuple(self._attachment(name) for name in names),
+            attachments=tuple(self._attachment(name, owner=task.owner) for name in names),
         )
         self._sender.send(message)
         self._deliveries.record_delivery(mid, task_id=task.id, at=self._clock.now())
         log.info("task %s: delivered message %s", task.id, mid)
         return {"messageId": mid, "duplicate": False, "attachments": len(names)}
 
-    def _attachment(self, name: str) -> Attachment:
+    def _attachment(self, name: str, *, owner: str) -> Attachment:
         try:
-            content = Path(self._files.open_path(name)).read_bytes()
+            content = Path(self._files.open_path(name, owner=owner)).read_bytes()
         except FileNotFoundError as exc:
-            raise PermanentTaskError(f"attachment {name!r} is not in the output directory") from exc
+            raise PermanentTaskError(f"attachment {name!r} is not among the owner's files") from exc
         content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
         return Attachment(filename=name, content=content, content_type=content_type)

@@ -88,12 +88,12 @@ class CsvController(Controller):
         result = task.result or {}
         name = Path(str(result.get("path", ""))).name
         try:
-            path = files.open_path(name)
+            path = files.open_path(name, owner=task.owner)
         except (FileNotFoundError, PermanentTaskError):
             raise NotFoundException(f"the file of task {task_id} no longer exists") from None
         if _replaced(Path(path), size=result.get("bytes"), finished_at=task.finished_at):
-            # Another export (perhaps another user's) wrote the same file name later;
-            # serving it would hand over someone else's data.
+            # A later export of the same owner wrote the same file name; serving it
+            # would hand over a file this task did not write.
             raise NotFoundException(f"the file of task {task_id} was replaced by a later export")
         return File(path=path, filename=name, media_type="text/csv; charset=utf-8")
 

@@ -1,9 +1,12 @@
 """The poll loop: claim due tasks into a pool of handler threads, sleep only when idle.
 
-One loop thread claims; `concurrency` daemon threads run handlers. The loop claims
-while slots are free and claims again at once after a full batch; it waits on the
-wake-up event (an enqueue in this process, a PostgreSQL NOTIFY, a finished task or
-a stop request) for at most the poll interval only when there is nothing to do.
+One loop thread claims; `concurrency` daemon threads run handlers; one settler
+thread writes their outcomes. The loop claims while slots are free and claims again
+at once after a full batch; it waits on the wake-up event (an enqueue in this
+process, a PostgreSQL NOTIFY, a finished task or a stop request) for at most the
+poll interval only when there is nothing to do. The settler writes every outcome
+that is ready in one transaction (`Processor.settle_many`), so under load one commit
+settles many tasks, and when idle a single outcome is written at once.
 On stop it claims no more, lets started tasks finish within the grace period, and
 releases whatever is left so another worker runs it.
 """
@@ -23,6 +26,9 @@ from application.processor import Processor
 from domain.task import Task
 
 log = logging.getLogger(__name__)
+
+#: Most outcomes written in one transaction.
+MAX_SETTLE_BATCH = 500
 
 
 class Wakeup(Protocol):
@@ -62,6 +68,8 @@ class Worker:
         self._monotonic = monotonic
         self._next_recovery = float("-inf")
         self._queue: queue.SimpleQueue[Task | None] = queue.SimpleQueue()
+        #: Executed tasks waiting to be written: (as claimed, as settled).
+        self._outcomes: queue.SimpleQueue[tuple[Task, Task] | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._settled = threading.Condition(self._lock)
         #: Claimed by this worker and not yet settled or released.
@@ -85,14 +93,17 @@ class Worker:
             threading.Thread(target=self._run_slot, name=f"taskspool-slot-{n}", daemon=True)
             for n in range(self._concurrency)
         ]
-        for slot in slots:
-            slot.start()
+        settler = threading.Thread(target=self._run_settler, name="taskspool-settler", daemon=True)
+        for thread in [*slots, settler]:
+            thread.start()
         log.info("worker %s started with %d slots", self.worker_id, self._concurrency)
         try:
             while not self._stopping.is_set():
                 self._poll_once()
         finally:
             self._shut_down(slots)
+            self._outcomes.put(None)
+            settler.join()
 
     def _poll_once(self) -> None:
         self._recover_if_due()
@@ -141,20 +152,51 @@ class Worker:
                     continue  # claimed as we stopped: shutdown releases it unrun
                 self._started.add(task.id)
             try:
-                self._processor.process(task)
+                settled = self._processor.execute(task)
             except Exception:
-                # The settle write failed (the handler's own errors never get here):
-                # the lease lapses and the stale sweep retries the task.
-                log.exception("task %s: could not record the outcome", task.id)
-            finally:
-                self._forget(task)
-                self._wakeup.notify()
+                # execute() turns every handler error into a failed attempt; reaching
+                # here means a bug around it. The lease lapses and the task is retried.
+                log.exception("task %s: could not be executed", task.id)
+                self._forget([task])
+                continue
+            self._outcomes.put((task, settled))
 
-    def _forget(self, task: Task) -> None:
+    def _run_settler(self) -> None:
+        done = False
+        while not done:
+            first = self._outcomes.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < MAX_SETTLE_BATCH:
+                try:
+                    more = self._outcomes.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    done = True
+                    break
+                batch.append(more)
+            self._settle(batch)
+
+    def _settle(self, batch: Sequence[tuple[Task, Task]]) -> None:
+        try:
+            self._processor.settle_many(batch)
+        except Exception:
+            # The write failed: the leases lapse and the stale sweep retries these tasks.
+            log.exception(
+                "could not record the outcomes of tasks %s", ", ".join(str(t.id) for t, _ in batch)
+            )
+        finally:
+            self._forget([claimed for claimed, _ in batch])
+
+    def _forget(self, tasks: Sequence[Task]) -> None:
         with self._lock:
-            self._claimed.pop(task.id, None)
-            self._started.discard(task.id)
+            for task in tasks:
+                self._claimed.pop(task.id, None)
+                self._started.discard(task.id)
             self._settled.notify_all()
+        self._wakeup.notify()
 
     def _shut_down(self, slots: Sequence[threading.Thread]) -> None:
         with self._lock:

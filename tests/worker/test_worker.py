@@ -236,11 +236,12 @@ def test_stop_lets_running_tasks_finish_within_the_grace_period(
 def test_stop_releases_a_task_still_running_after_the_grace_period(
     repository: WatchedRepository, clock: FakeClock, signal: WatchedSignal
 ) -> None:
-    started, release = threading.Event(), threading.Event()
+    started, release, finished = threading.Event(), threading.Event(), threading.Event()
 
     def handler(task: Task) -> JsonObject:
         started.set()
         release.wait(PATIENCE)
+        finished.set()
         return {}
 
     task = enqueue(repository, clock, "job")
@@ -260,10 +261,8 @@ def test_stop_releases_a_task_still_running_after_the_grace_period(
         None,
     )
     # The handler finishing late must not overwrite the released task.
-    while repository.writes.get(timeout=PATIENCE) != (TaskStatus.PENDING, True):
-        pass
     release.set()
-    assert repository.writes.get(timeout=PATIENCE) == (TaskStatus.COMPLETED, False)
+    assert finished.wait(PATIENCE)
     assert status_of(repository, task.id).status is TaskStatus.PENDING
 
 

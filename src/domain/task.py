@@ -87,7 +87,11 @@ def _at_least_one(_: object, __: object, value: int) -> None:
 
 @frozen(kw_only=True)
 class Task:
-    """A unit of work, its progress, and its outcome."""
+    """A unit of work, its progress, and its outcome.
+
+    `id`, `type`, `owner`, `payload`, `max_attempts`, `priority` and `created_at` are
+    fixed at creation: no transition changes them, and stores rely on that.
+    """
 
     id: UUID
     type: str

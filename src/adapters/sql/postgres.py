@@ -8,24 +8,15 @@ own transaction, so listening workers wake only once the task is visible.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import (
-    Connection,
-    Engine,
-    Integer,
-    Select,
-    cast,
-    column,
-    func,
-    select,
-    update,
-    values,
-)
+from psycopg.types.json import Jsonb
+from sqlalchemy import Connection, Engine, Select, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from adapters.sql.repository import SqlTaskRepository
-from adapters.sql.rows import to_changes
+from adapters.sql.rows import FIXED_AT_CREATION, to_changes
 from adapters.sql.tables import tasks
 from domain.task import Task
 
@@ -43,22 +34,21 @@ class PostgresTaskRepository(SqlTaskRepository):
     def replace_many(self, tasks_: Sequence[tuple[Task, int]]) -> Sequence[bool]:
         if not tasks_:
             return []
-        # One UPDATE ... FROM (VALUES ...): one round trip, and each row's
-        # compare-and-set decided on its own. The casts type columns that hold only
-        # NULLs, which VALUES would otherwise call text.
-        batch = values(
-            *(column(c.name, c.type) for c in tasks.c),
-            column("expected_version", Integer),
-            name="batch",
-        ).data([(*_ordered(task), version) for task, version in tasks_])
-        statement = (
-            update(tasks)
-            .where(tasks.c.id == batch.c.id, tasks.c.version == batch.c.expected_version)
-            .values({c.name: cast(batch.c[c.name], c.type) for c in tasks.c if c.name != "id"})
-            .returning(tasks.c.id)
-        )
+        # One statement for any batch: each column travels as one array parameter and
+        # unnest() zips them into rows, so the text is prepared once and reused; each
+        # row's compare-and-set on `version` is still decided on its own.
+        changes = [to_changes(task) for task, _ in tasks_]
+        params: dict[str, list[Any]] = {
+            "id": [task.id for task, _ in tasks_],
+            "expected": [version for _, version in tasks_],
+        }
+        for name in _SETTLED_COLUMNS:
+            column = [row[name] for row in changes]
+            params[name] = [_jsonb(v) for v in column] if name in _JSON_COLUMNS else column
         with self._writer.begin() as connection:
-            landed: set[UUID] = set(connection.execute(statement).scalars())
+            landed: set[UUID] = {
+                row[0] for row in connection.exec_driver_sql(_REPLACE_MANY, params)
+            }
         return [task.id in landed for task, _ in tasks_]
 
     def _among(self, candidates: Select[tuple[UUID]]) -> ColumnElement[bool]:
@@ -77,6 +67,34 @@ class PostgresTaskRepository(SqlTaskRepository):
         connection.execute(select(func.pg_notify(self._channel, "")))
 
 
-def _ordered(task: Task) -> tuple[object, ...]:
-    changes = to_changes(task)
-    return (task.id, *(changes[c.name] for c in tasks.c if c.name != "id"))
+def _jsonb(value: object) -> Jsonb | None:
+    return None if value is None else Jsonb(value)
+
+
+#: PostgreSQL array types of the columns a settle rewrites (rows.FIXED_AT_CREATION stay).
+_SETTLED_TYPES = {
+    "status": "text",
+    "result": "jsonb",
+    "error": "text",
+    "errors": "jsonb",
+    "attempts": "int",
+    "run_at": "timestamptz",
+    "locked_by": "text",
+    "locked_at": "timestamptz",
+    "heartbeat_at": "timestamptz",
+    "updated_at": "timestamptz",
+    "started_at": "timestamptz",
+    "finished_at": "timestamptz",
+    "version": "int",
+}
+_SETTLED_COLUMNS = [c.name for c in tasks.c if c.name not in FIXED_AT_CREATION]
+_JSON_COLUMNS = frozenset({"result", "errors"})
+_REPLACE_MANY = (
+    "UPDATE tasks AS t SET "
+    + ", ".join(f"{c} = b.{c}" for c in _SETTLED_COLUMNS)
+    + " FROM unnest(%(id)s::uuid[], %(expected)s::int[], "
+    + ", ".join(f"%({c})s::{_SETTLED_TYPES[c]}[]" for c in _SETTLED_COLUMNS)
+    + ") AS b(id, expected, "
+    + ", ".join(_SETTLED_COLUMNS)
+    + ") WHERE t.id = b.id AND t.version = b.expected RETURNING t.id"
+)

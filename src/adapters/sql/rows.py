@@ -64,11 +64,16 @@ def from_row(row: RowMapping) -> Task:
     )
 
 
+#: Columns no transition changes (see `domain.task.Task`): a rewrite leaves them alone,
+#: so settling a task with a megabyte payload does not send the payload again.
+FIXED_AT_CREATION = frozenset(
+    {"id", "type", "owner", "payload", "max_attempts", "priority", "created_at"}
+)
+
+
 def to_changes(task: Task) -> dict[str, Any]:
-    """Column values for rewriting `task`'s row: everything but the key."""
-    row = to_row(task)
-    del row["id"]
-    return row
+    """Column values for rewriting `task`'s row: what transitions may change."""
+    return {k: v for k, v in to_row(task).items() if k not in FIXED_AT_CREATION}
 
 
 def summary_from_row(row: RowMapping) -> TaskSummary:

@@ -96,7 +96,17 @@ def running_cluster() -> Iterator[Cluster]:
     try:
         subprocess.run(
             _as_postgres(
-                [str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8"]
+                [
+                    str(bindir / "initdb"),
+                    "-D",
+                    str(data),
+                    "-U",
+                    "postgres",
+                    "-A",
+                    "trust",
+                    "-E",
+                    "UTF8",
+                ]
             ),
             check=True,
             capture_output=True,

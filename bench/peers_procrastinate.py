@@ -10,6 +10,7 @@ LISTEN/NOTIFY wakes idle workers (`listen_notify=True`, the default).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 from collections.abc import Callable
@@ -142,7 +143,5 @@ async def _work(url: str, *, mode: str, probe: Probe) -> None:
         if mode == "listen":
             await done.wait()
             worker.cancel()  # procrastinate's documented way to stop a worker gracefully
-        try:
+        with contextlib.suppress(asyncio.CancelledError):
             await worker
-        except asyncio.CancelledError:
-            pass

@@ -22,8 +22,12 @@ class Metric:
 
 METRICS: tuple[Metric, ...] = (
     Metric("enqueue_single", "(1) enqueue, one call each", "tasks/s", True, ">= best peer"),
-    Metric("enqueue_bulk", "(1) enqueue, bulk (1,000 per call)", "tasks/s", True, ">= 1.5x best peer"),
-    Metric("drain_1", "(2) drain, 1 worker process", "tasks/s", True, ">= 2x best peer (SQLite: >= 1x)"),
+    Metric(
+        "enqueue_bulk", "(1) enqueue, bulk (1,000 per call)", "tasks/s", True, ">= 1.5x best peer"
+    ),
+    Metric(
+        "drain_1", "(2) drain, 1 worker process", "tasks/s", True, ">= 2x best peer (SQLite: >= 1x)"
+    ),
     Metric("drain_4", "(3) drain, 4 worker processes", "tasks/s", True, ">= own 1-process drain"),
     Metric("pickup_p50", "(4) pickup from idle, p50", "ms", False, "<= 3 ms"),
     Metric("pickup_p95", "(4) pickup from idle, p95", "ms", False, ""),
@@ -34,7 +38,9 @@ METRICS: tuple[Metric, ...] = (
 )
 
 
-def best_peer(metric: Metric, figures: Mapping[str, Mapping[str, float]], peers: Sequence[str]) -> float | None:
+def best_peer(
+    metric: Metric, figures: Mapping[str, Mapping[str, float]], peers: Sequence[str]
+) -> float | None:
     """The best value any peer reached for `metric`, or None if no peer has one."""
     values = [figures[p][metric.key] for p in peers if metric.key in figures.get(p, {})]
     if not values:

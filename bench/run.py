@@ -54,7 +54,13 @@ def measure(runner: Runner, name: str) -> Figures:
 
 
 def render(
-    *, sizes: Sizes, quick: bool, results: dict[str, Figures], subjects: list[str], machine: dict[str, str], seconds: float
+    *,
+    sizes: Sizes,
+    quick: bool,
+    results: dict[str, Figures],
+    subjects: list[str],
+    machine: dict[str, str],
+    seconds: float,
 ) -> str:
     values = {name: fig.values for name, fig in results.items()}
     errors = {name: fig.errors for name, fig in results.items() if fig.errors}
@@ -81,7 +87,9 @@ def render(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="smaller counts; a few minutes")
     parser.add_argument(
         "--only",
@@ -109,7 +117,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(text)
     if not args.no_save:
-        out = ROOT / "bench" / "results" / f"{datetime.now(UTC):%Y-%m-%d-%H%M}{'-quick' if args.quick else ''}.md"
+        out = (
+            ROOT
+            / "bench"
+            / "results"
+            / f"{datetime.now(UTC):%Y-%m-%d-%H%M}{'-quick' if args.quick else ''}.md"
+        )
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text)
         print(f"written to {out.relative_to(ROOT)}", file=sys.stderr)

@@ -37,7 +37,9 @@ class Subject(Protocol):
     def add_finished(self, url: str, n: int) -> None:
         """Store `n` finished tasks where the library keeps them, in one statement."""
 
-    def produce_paced(self, url: str, n: int, *, interval: float, on_first: Callable[[], None]) -> list[float]:
+    def produce_paced(
+        self, url: str, n: int, *, interval: float, on_first: Callable[[], None]
+    ) -> list[float]:
         """Enqueue task seq=-1, call `on_first`, then seqs 0..n-1 `interval` apart; return
         the wall-clock time taken just before each of those n enqueues."""
 

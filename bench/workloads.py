@@ -162,7 +162,9 @@ class Runner:
                 time.sleep(0.5)
 
             try:
-                stamps = subject.produce_paced(url, n, interval=self.sizes.interval, on_first=wait_warm)
+                stamps = subject.produce_paced(
+                    url, n, interval=self.sizes.interval, on_first=wait_warm
+                )
             except BaseException:
                 proc.kill()
                 raise
@@ -193,7 +195,7 @@ def _spawn(subject: str, mode: str, url: str, expect: int) -> subprocess.Popen[s
         p for p in (str(ROOT), str(ROOT / "src"), env.get("PYTHONPATH", "")) if p
     )
     # stderr goes to a file, not a pipe: a chatty worker must not block on a full pipe.
-    err = tempfile.TemporaryFile(mode="w+")
+    err = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (lives as long as the worker)
     proc = subprocess.Popen(
         [sys.executable, "-m", "bench.worker", subject, mode, url, str(expect)],
         cwd=ROOT,

@@ -25,7 +25,7 @@ from pgqueuer.types import QueueExecutionMode
 from bench.probe import Probe
 
 #: Jobs per dequeue round trip: chosen by a sweep on this machine (see README).
-BATCH_SIZE = int(os.environ.get("BENCH_PGQUEUER_BATCH_SIZE", "100"))
+BATCH_SIZE = int(os.environ.get("BENCH_PGQUEUER_BATCH_SIZE", "1000"))
 ENTRYPOINT = "noop"
 
 

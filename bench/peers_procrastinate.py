@@ -21,7 +21,7 @@ import psycopg
 from bench.probe import Probe
 
 #: Sub-workers in the one worker process: chosen by a sweep on this machine (see README).
-CONCURRENCY = int(os.environ.get("BENCH_PROCRASTINATE_CONCURRENCY", "10"))
+CONCURRENCY = int(os.environ.get("BENCH_PROCRASTINATE_CONCURRENCY", "4"))
 QUEUE = "bench"
 
 

@@ -44,7 +44,7 @@ class Sizes:
     timeout: float = 300.0
 
 
-FULL = Sizes(enqueue=20_000, drain=20_000, finished=1_000_000, latency=200, timeout=300.0)
+FULL = Sizes(enqueue=20_000, drain=20_000, finished=1_000_000, latency=200, timeout=600.0)
 QUICK = Sizes(enqueue=2_000, drain=5_000, finished=100_000, latency=50, timeout=90.0)
 
 
@@ -192,7 +192,7 @@ def _percentile(sorted_values: list[float], pct: float) -> float:
 def _spawn(subject: str, mode: str, url: str, expect: int) -> subprocess.Popen[str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(ROOT), str(ROOT / "src"), env.get("PYTHONPATH", "")) if p
+        p for p in (str(ROOT), env.get("PYTHONPATH", ""), str(ROOT / "src")) if p
     )
     # stderr goes to a file, not a pipe: a chatty worker must not block on a full pipe.
     err = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (lives as long as the worker)

@@ -25,7 +25,7 @@ SERVER_SETTINGS = {
     "synchronous_commit": "on",
     "full_page_writes": "on",
     "listen_addresses": "127.0.0.1",
-    "max_connections": "100",
+    "max_connections": "300",
 }
 
 

@@ -21,6 +21,7 @@ for path in (ROOT, ROOT / "src"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
+import psycopg  # noqa: E402
 from adapters.sql.engine import make_engine  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 
@@ -46,17 +47,12 @@ def main() -> int:
         subject.add_finished(url, args.finished)
         subject.enqueue_bulk(url, args.pending, chunk=1_000)
         engine = make_engine(url)
-        raw = engine.raw_connection()
-        try:
-            raw.autocommit = True  # type: ignore[attr-defined]
-            raw.cursor().execute("VACUUM ANALYZE tasks")
-        finally:
-            raw.close()
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute("VACUUM ANALYZE tasks")
         captured: list[tuple[str, Any]] = []
 
-        @event.listens_for(engine, "before_cursor_execute")
         def capture(conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
-            if statement.lstrip().upper().startswith("UPDATE"):
+            if statement.lstrip().upper().startswith(("UPDATE", "WITH")):
                 captured.append((statement, params))
                 raise _Captured  # the write is rolled back; EXPLAIN ANALYZE runs it below
 
@@ -67,6 +63,9 @@ def main() -> int:
             worker_id="explain",
             keepalive=no_keepalive,
         )
+        # Listen only once the repository exists: SQLAlchemy engines derived with
+        # execution_options() before a listener is added do not all see it.
+        event.listen(engine, "before_cursor_execute", capture)
         with contextlib.suppress(_Captured):
             processor.claim(limit=args.batch)
         claim_sql = list(captured)
@@ -80,7 +79,7 @@ def main() -> int:
         event.remove(engine, "before_cursor_execute", capture)
         for title, statements in (("claim", claim_sql), ("replace_many", settle_sql)):
             for statement, params in statements[:1]:
-                print(f"\n=== {title}: {len(claimed)} tasks ===\n{statement}\n")
+                print(f"\n=== {title}: {len(claimed)} tasks ===\n{_short(statement)}\n")
                 raw = engine.raw_connection()
                 try:
                     cursor = raw.cursor()
@@ -92,6 +91,10 @@ def main() -> int:
                     raw.close()
         engine.dispose()
     return 0
+
+
+def _short(statement: str, limit: int = 1_500) -> str:
+    return statement if len(statement) <= limit else statement[:limit] + " ..."
 
 
 if __name__ == "__main__":

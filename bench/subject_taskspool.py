@@ -16,7 +16,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from uuid import uuid4
 
 from adapters.sql.engine import make_engine
@@ -44,6 +43,8 @@ BATCH_SIZE = int(os.environ.get("BENCH_TASKSPOOL_BATCH_SIZE", "32"))
 #: How often an idle worker without NOTIFY (SQLite) looks for work.
 POLL_INTERVAL = timedelta(seconds=float(os.environ.get("BENCH_TASKSPOOL_POLL_S", "5")))
 LOOP = os.environ.get("TASKSPOOL_BENCH_LOOP", "worker")
+#: Measure the proposed replace_many of bench/proposed.py instead of the shipped one.
+PROPOSED = os.environ.get("BENCH_TASKSPOOL_PROPOSED") == "1"
 
 
 class _Taskspool:
@@ -162,7 +163,7 @@ class _Taskspool:
         try:
             with self._wake_on_notify(url, wakeup):
                 if mode == "drain":
-                    _watch_until_drained(self, url, done)
+                    _watch_until_drained(url, done)
                 run = _run_worker if LOOP == "worker" else _run_batches
                 run(processor, wakeup=wakeup, done=done)
         finally:
@@ -173,15 +174,23 @@ class _Taskspool:
         yield
 
 
-def _watch_until_drained(subject: _Taskspool, url: str, done: threading.Event) -> None:
+def _watch_until_drained(url: str, done: threading.Event) -> None:
     """Set `done` once no task is left unfinished (drain mode: workers share the queue)."""
+    engine = make_engine(url, pool_size=1, max_overflow=0)
+    query = text(
+        "SELECT count(*) FROM tasks WHERE status IN ('pending', 'retrying', 'in_progress')"
+    )
 
     def watch() -> None:
-        while not done.is_set():
-            if subject.unfinished(url) == 0:
-                done.set()
-                return
-            time.sleep(0.05)
+        try:
+            while not done.is_set():
+                with engine.connect() as connection:
+                    if connection.execute(query).scalar_one() == 0:
+                        done.set()
+                        return
+                time.sleep(0.05)
+        finally:
+            engine.dispose()
 
     threading.Thread(target=watch, name="bench-drain-watch", daemon=True).start()
 
@@ -222,6 +231,10 @@ class PostgresSubject(_Taskspool):
     storage = "postgres"
 
     def repository(self, engine: Engine) -> TaskRepository:
+        if PROPOSED:
+            from bench.proposed import ProposedPostgresTaskRepository
+
+            return ProposedPostgresTaskRepository(engine)
         return PostgresTaskRepository(engine)
 
     def _finished_sql(self) -> str:
@@ -239,9 +252,12 @@ class PostgresSubject(_Taskspool):
     def _wake_on_notify(self, url: str, wakeup: EventSignal) -> Iterator[None]:
         from adapters.sql.notify import PostgresListener
 
-        listener: Any = PostgresListener(url, on_notify=wakeup.notify)
-        with listener:
+        listener = PostgresListener(url, on_notify=wakeup.notify)
+        listener.start()
+        try:
             yield
+        finally:
+            listener.stop()
 
 
 class SqliteSubject(_Taskspool):
@@ -249,6 +265,10 @@ class SqliteSubject(_Taskspool):
     storage = "sqlite"
 
     def repository(self, engine: Engine) -> TaskRepository:
+        if PROPOSED:
+            from bench.proposed import ProposedSqliteTaskRepository
+
+            return ProposedSqliteTaskRepository(engine)
         return SqliteTaskRepository(engine)
 
     def _finished_sql(self) -> str:

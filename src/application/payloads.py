@@ -50,7 +50,7 @@ def _check_values(value: Any, *, field: str, depth: int) -> None:
                 raise InvalidRequest(f"{field} has a non-string key", field=field)
             _check_text(key, field=field)
             _check_values(item, field=field, depth=depth + 1)
-    elif isinstance(value, list):
+    elif isinstance(value, list | tuple):  # json.dumps writes tuples as arrays
         for item in value:
             _check_values(item, field=field, depth=depth + 1)
 

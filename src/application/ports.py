@@ -91,7 +91,8 @@ class QueueSignal(Protocol):
 class Handler(Protocol):
     """Runs one task type. Raising means the attempt failed."""
 
-    def __call__(self, task: Task) -> JsonObject:
+    # Positional-only, so that any callable taking a task conforms, whatever it names it.
+    def __call__(self, task: Task, /) -> JsonObject:
         """Do the work of `task` and return its JSON result."""
 
 

@@ -36,6 +36,9 @@ class BackoffPolicy:
         """Delay after failed attempt number `attempt` (1-based); `rand` in [0, 1) drives jitter."""
         if attempt < 1:
             raise ValueError(f"attempt must be at least 1, got {attempt}")
+        if not 0.0 <= rand <= 1.0:
+            # Out of range (or NaN), jitter would leave its band; refuse rather than clamp.
+            raise ValueError(f"rand must be within [0, 1], got {rand}")
         base_us = _microseconds(self.base)
         cap_us = _microseconds(self.cap)
         shift = attempt - 1

@@ -57,6 +57,10 @@ TRANSITIONS: Mapping[TaskStatus, frozenset[TaskStatus]] = {
     _S.FAILED: frozenset({_S.PENDING}),
     _S.CANCELLED: frozenset({_S.PENDING}),
 }
+#: Two methods lead to `pending`, each from its own statuses only: a worker's release
+#: never reopens a finished task, and an operator's retry never resets a running one.
+RELEASABLE_STATUSES = frozenset({TaskStatus.IN_PROGRESS})
+RETRYABLE_STATUSES = frozenset({TaskStatus.FAILED, TaskStatus.CANCELLED})
 
 
 def bounded_message(text: str) -> str:
@@ -193,13 +197,17 @@ class Task:
         rand: float = 0.5,
     ) -> Task:
         """Record a failed attempt: retry after the backoff while attempts remain, else fail."""
+        retrying = retryable and self.attempts < self.max_attempts
+        # Check the edge before computing the backoff, which a never-claimed task
+        # (attempts == 0) would make raise a ValueError instead of InvalidTransition.
+        self._check(TaskStatus.RETRYING if retrying else TaskStatus.FAILED)
         record = ErrorRecord(attempt=self.attempts, at=now, message=message)
         changes: dict[str, Any] = {
             "error": record.message,
             "errors": (*self.errors, record),
             **_UNLOCKED,
         }
-        if retryable and self.attempts < self.max_attempts:
+        if retrying:
             due = utc(now) + backoff.delay(self.attempts, rand)
             return self._move(TaskStatus.RETRYING, now=now, run_at=due, **changes)
         return self._move(TaskStatus.FAILED, now=now, finished_at=now, **changes)
@@ -211,6 +219,7 @@ class Task:
 
     def release(self, *, now: datetime) -> Task:
         """Hand an unfinished attempt back (worker shutdown); the attempt is not counted."""
+        self._check(TaskStatus.PENDING, sources=RELEASABLE_STATUSES)
         return self._move(
             TaskStatus.PENDING,
             now=now,
@@ -225,6 +234,7 @@ class Task:
 
     def retry(self, *, now: datetime) -> Task:
         """An operator's second chance for a failed or cancelled task: a fresh set of attempts."""
+        self._check(TaskStatus.PENDING, sources=RETRYABLE_STATUSES)
         return self._move(
             TaskStatus.PENDING,
             now=now,
@@ -235,9 +245,14 @@ class Task:
         )
 
     def _move(self, target: TaskStatus, *, now: datetime, **changes: Any) -> Task:
-        if target not in TRANSITIONS[self.status]:
-            self._refuse(target)
+        self._check(target)
         return evolve(self, status=target, updated_at=now, version=self.version + 1, **changes)
+
+    def _check(self, target: TaskStatus, *, sources: frozenset[TaskStatus] | None = None) -> None:
+        if target not in TRANSITIONS[self.status] or (
+            sources is not None and self.status not in sources
+        ):
+            self._refuse(target)
 
     def _refuse(self, target: TaskStatus) -> None:
         raise InvalidTransition(task_id=self.id, current=self.status.value, target=target.value)

@@ -1,0 +1,175 @@
+"""What the SQLite and PostgreSQL task stores share: SQLAlchemy Core over `tasks`.
+
+Every statement takes `now` as a bound parameter (never the database's clock), so
+all stores agree with the domain and tests control time. Every write after a claim
+is a compare-and-set on `version`; zero rows changed means the claim was lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import Connection, Engine, Select, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ColumnElement
+
+from adapters.sql.engine import writer
+from adapters.sql.rows import claim_order, from_row, to_changes, to_row
+from adapters.sql.tables import CLAIMABLE, tasks
+from application.ports import TaskPage, TaskQuery
+from domain.task import Task, TaskStatus
+
+_IN_PROGRESS = TaskStatus.IN_PROGRESS.value
+#: When a worker last showed it was alive: its last heartbeat, else its claim.
+_last_sign = func.coalesce(tasks.c.heartbeat_at, tasks.c.locked_at)
+
+
+class SqlTaskRepository:
+    """A `TaskRepository` over an engine; subclasses adapt the claim and batch writes."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        # Writes begin IMMEDIATE on SQLite, so concurrent writers queue on the busy
+        # timeout instead of failing when a read lock cannot be upgraded.
+        self._writer = writer(engine)
+
+    def add(self, task: Task) -> None:
+        self.add_many([task])
+
+    def add_many(self, tasks_: Sequence[Task]) -> None:
+        if not tasks_:
+            return
+        try:
+            with self._writer.begin() as connection:
+                connection.execute(insert(tasks), [to_row(task) for task in tasks_])
+                self._after_insert(connection)
+        except IntegrityError as exc:
+            which = f"task {tasks_[0].id}" if len(tasks_) == 1 else "one of these tasks"
+            raise ValueError(f"{which} already exists; nothing stored") from exc
+
+    def get(self, task_id: UUID) -> Task | None:
+        with self._engine.connect() as connection:
+            row = connection.execute(select(tasks).where(tasks.c.id == task_id)).mappings().first()
+        return None if row is None else from_row(row)
+
+    def list(self, query: TaskQuery) -> TaskPage:
+        filters = _filters(query)
+        page = (
+            select(tasks)
+            .where(*filters)
+            .order_by(tasks.c.created_at.desc(), tasks.c.id.desc())
+            .limit(query.limit)
+            .offset(query.offset)
+        )
+        count = select(func.count()).select_from(tasks).where(*filters)
+        with self._engine.connect() as connection, connection.begin():
+            rows = connection.execute(page).mappings().all()
+            total = connection.execute(count).scalar_one()
+        return TaskPage(items=[from_row(row) for row in rows], total=total)
+
+    def claim(self, *, now: datetime, worker_id: str, limit: int) -> Sequence[Task]:
+        if limit < 1:
+            return []
+        due = (tasks.c.status.in_(CLAIMABLE), tasks.c.run_at <= now)
+        candidates = (
+            select(tasks.c.id)
+            .where(*due)
+            .order_by(tasks.c.priority.desc(), tasks.c.run_at, tasks.c.created_at, tasks.c.id)
+            .limit(limit)
+        )
+        # One statement restating Task.claim, so that no task can be claimed twice.
+        statement = (
+            update(tasks)
+            .where(self._among(candidates), *due)
+            .values(
+                status=_IN_PROGRESS,
+                attempts=tasks.c.attempts + 1,
+                locked_by=worker_id,
+                locked_at=now,
+                heartbeat_at=now,
+                started_at=now,
+                updated_at=now,
+                version=tasks.c.version + 1,
+            )
+            .returning(*tasks.c)
+        )
+        with self._writer.begin() as connection:
+            rows = connection.execute(statement).mappings().all()
+        # RETURNING promises no order; hand the tasks back in claim order.
+        return sorted((from_row(row) for row in rows), key=claim_order)
+
+    def heartbeat(self, task: Task, *, now: datetime) -> bool:
+        statement = (
+            update(tasks)
+            .where(
+                tasks.c.id == task.id,
+                tasks.c.version == task.version,
+                tasks.c.status == _IN_PROGRESS,
+            )
+            .values(heartbeat_at=now)
+        )
+        with self._writer.begin() as connection:
+            return connection.execute(statement).rowcount == 1
+
+    def replace(
+        self, task: Task, *, expected_version: int, heartbeat_before: datetime | None = None
+    ) -> bool:
+        with self._writer.begin() as connection:
+            return self._replace(connection, task, expected_version, heartbeat_before)
+
+    def replace_many(self, tasks_: Sequence[tuple[Task, int]]) -> Sequence[bool]:
+        if not tasks_:
+            return []
+        # One transaction: a single lock acquisition on SQLite, one commit everywhere.
+        with self._writer.begin() as connection:
+            return [self._replace(connection, task, version, None) for task, version in tasks_]
+
+    def find_stale(self, *, stale_before: datetime, limit: int) -> Sequence[Task]:
+        statement = (
+            select(tasks)
+            .where(tasks.c.status == _IN_PROGRESS, _last_sign < stale_before)
+            .order_by(_last_sign, tasks.c.id)
+            .limit(limit)
+        )
+        with self._engine.connect() as connection:
+            rows = connection.execute(statement).mappings().all()
+        return [from_row(row) for row in rows]
+
+    def _among(self, candidates: Select[tuple[UUID]]) -> ColumnElement[bool]:
+        """Restricts the claim's UPDATE to the `candidates` ids."""
+        # SQLite evaluates an uncorrelated IN (SELECT ...) once, under the write lock.
+        return tasks.c.id.in_(candidates)
+
+    def _after_insert(self, connection: Connection) -> None:
+        """Runs in the transaction that stored new tasks."""
+
+    def _replace(
+        self,
+        connection: Connection,
+        task: Task,
+        expected_version: int,
+        heartbeat_before: datetime | None,
+    ) -> bool:
+        conditions: list[ColumnElement[bool]] = [
+            tasks.c.id == task.id,
+            tasks.c.version == expected_version,
+        ]
+        if heartbeat_before is not None:
+            # Re-check staleness in the write itself: a task that heartbeated or
+            # settled since it was read is left alone.
+            conditions += [tasks.c.status == _IN_PROGRESS, _last_sign < heartbeat_before]
+        statement = update(tasks).where(*conditions).values(to_changes(task))
+        return connection.execute(statement).rowcount == 1
+
+
+def _filters(query: TaskQuery) -> list[ColumnElement[bool]]:
+    filters: list[ColumnElement[bool]] = []
+    if query.owner is not None:
+        filters.append(tasks.c.owner == query.owner)
+    if query.type is not None:
+        filters.append(tasks.c.type == query.type)
+    if query.status is not None:
+        filters.append(tasks.c.status == TaskStatus(query.status).value)
+    return filters

@@ -1,0 +1,85 @@
+"""Explicit mapping between `tasks` rows and domain `Task`s (no ORM: tasks are frozen)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import RowMapping
+
+from domain.task import ErrorRecord, Task, TaskStatus
+
+
+def to_row(task: Task) -> dict[str, Any]:
+    """Column values for `task`."""
+    return {
+        "id": task.id,
+        "type": task.type,
+        "owner": task.owner,
+        "status": task.status.value,
+        "payload": task.payload,
+        "result": task.result,
+        "error": task.error,
+        "errors": [_error_to_json(record) for record in task.errors],
+        "attempts": task.attempts,
+        "max_attempts": task.max_attempts,
+        "priority": task.priority,
+        "run_at": task.run_at,
+        "locked_by": task.locked_by,
+        "locked_at": task.locked_at,
+        "heartbeat_at": task.heartbeat_at,
+        "created_at": task.created_at,
+        "updated_at": task.updated_at,
+        "started_at": task.started_at,
+        "finished_at": task.finished_at,
+        "version": task.version,
+    }
+
+
+def from_row(row: RowMapping) -> Task:
+    """The task a `tasks` row holds."""
+    return Task(
+        id=row["id"],
+        type=row["type"],
+        owner=row["owner"],
+        status=TaskStatus(row["status"]),
+        payload=row["payload"],
+        result=row["result"],
+        error=row["error"],
+        errors=tuple(_error_from_json(item) for item in row["errors"]),
+        attempts=row["attempts"],
+        max_attempts=row["max_attempts"],
+        priority=row["priority"],
+        run_at=row["run_at"],
+        locked_by=row["locked_by"],
+        locked_at=row["locked_at"],
+        heartbeat_at=row["heartbeat_at"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        version=row["version"],
+    )
+
+
+def to_changes(task: Task) -> dict[str, Any]:
+    """Column values for rewriting `task`'s row: everything but the key."""
+    row = to_row(task)
+    del row["id"]
+    return row
+
+
+def claim_order(task: Task) -> tuple[int, datetime, datetime, bytes]:
+    """The order claims take tasks in: priority, then due time, then creation."""
+    return (-task.priority, task.run_at, task.created_at, task.id.bytes)
+
+
+def _error_to_json(record: ErrorRecord) -> dict[str, Any]:
+    return {"attempt": record.attempt, "at": record.at.isoformat(), "message": record.message}
+
+
+def _error_from_json(item: Mapping[str, Any]) -> ErrorRecord:
+    return ErrorRecord(
+        attempt=item["attempt"], at=datetime.fromisoformat(item["at"]), message=item["message"]
+    )

@@ -36,6 +36,7 @@ def _payload(seq: int) -> bytes:
 class PgQueuerSubject:
     name = "pgqueuer"
     storage = "postgres"
+    setup = f"asyncpg, async entrypoint, QueueManager batch_size={BATCH_SIZE}"
 
     def prepare(self, url: str) -> None:
         async def run() -> None:

@@ -41,6 +41,7 @@ def _noop_task(app: procrastinate.App) -> procrastinate.tasks.Task:  # type: ign
 class ProcrastinateSubject:
     name = "procrastinate"
     storage = "postgres"
+    setup = f"PsycopgConnector, async task, concurrency={CONCURRENCY}, listen_notify"
 
     def prepare(self, url: str) -> None:
         async def run() -> None:

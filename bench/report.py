@@ -33,7 +33,9 @@ METRICS: tuple[Metric, ...] = (
     Metric("pickup_p95", "(4) pickup from idle, p95", "ms", False, ""),
     Metric("pickup_p99", "(4) pickup from idle, p99", "ms", False, "<= 6 ms and < every peer"),
     Metric("pickup_max", "(4) pickup from idle, max", "ms", False, ""),
-    Metric("drain_1m", "(5) drain, 1 process, 1M finished rows", "tasks/s", True, ">= 80% of (2)"),
+    Metric(
+        "drain_1m", "(5) drain, 1 process, among finished rows", "tasks/s", True, ">= 80% of (2)"
+    ),
     Metric("rss_mb", "(6) worker peak RSS while draining", "MB", False, "< 150 MB"),
 )
 

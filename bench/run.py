@@ -81,7 +81,9 @@ def render(
     failed = report.failures(errors)
     if failed:
         parts += ["Failed workloads:", "", failed, ""]
-    parts += ["Machine and versions:", ""]
+    parts += ["Subjects:", ""]
+    parts += [f"- {name}: {load(name).setup}" for name in subjects]
+    parts += ["", "Machine and versions:", ""]
     parts += [f"- {key}: {value}" for key, value in machine.items()]
     return "\n".join(parts) + "\n"
 

@@ -10,6 +10,7 @@ no-op handler. `TASKSPOOL_BENCH_LOOP=batch` swaps in a plain Processor loop
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import threading
 import time
@@ -18,15 +19,15 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
-from adapters.sql.engine import make_engine
-from adapters.sql.migrate import upgrade
-from adapters.sql.postgres import PostgresTaskRepository
-from adapters.sql.sqlite import SqliteTaskRepository
 from sqlalchemy import Engine, text
 
 from adapters.clock import SystemClock
 from adapters.keepalive import ThreadKeepalive
 from adapters.signal import EventSignal, NullSignal
+from adapters.sql.engine import make_engine
+from adapters.sql.migrate import upgrade
+from adapters.sql.postgres import PostgresTaskRepository
+from adapters.sql.sqlite import SqliteTaskRepository
 from application.actor import Actor
 from application.ports import TaskRepository
 from application.processor import Processor
@@ -37,12 +38,17 @@ from domain.task import JsonObject, Task
 
 TYPE = "noop"
 ACTOR = Actor(name="bench")
-#: Worker settings for a no-op workload (WORKER_CONCURRENCY / WORKER_BATCH_SIZE).
+#: The loop a worker process runs: "worker" (entrypoints.worker.Worker, what
+#: `taskspool worker` runs) when this build has it, else "batch" (a Processor loop).
+LOOP = os.environ.get("TASKSPOOL_BENCH_LOOP") or (
+    "worker" if importlib.util.find_spec("entrypoints.worker") else "batch"
+)
+#: Worker settings for a no-op workload (WORKER_CONCURRENCY / WORKER_BATCH_SIZE):
+#: the best of a sweep on this machine (see README).
 CONCURRENCY = int(os.environ.get("BENCH_TASKSPOOL_CONCURRENCY", "32"))
-BATCH_SIZE = int(os.environ.get("BENCH_TASKSPOOL_BATCH_SIZE", "32"))
-#: How often an idle worker without NOTIFY (SQLite) looks for work.
+BATCH_SIZE = int(os.environ.get("BENCH_TASKSPOOL_BATCH_SIZE", "32" if LOOP == "worker" else "100"))
+#: How often an idle worker without NOTIFY (SQLite) looks for work: the worker's default.
 POLL_INTERVAL = timedelta(seconds=float(os.environ.get("BENCH_TASKSPOOL_POLL_S", "5")))
-LOOP = os.environ.get("TASKSPOOL_BENCH_LOOP", "worker")
 #: Measure the proposed replace_many of bench/proposed.py instead of the shipped one.
 PROPOSED = os.environ.get("BENCH_TASKSPOOL_PROPOSED") == "1"
 
@@ -50,6 +56,16 @@ PROPOSED = os.environ.get("BENCH_TASKSPOOL_PROPOSED") == "1"
 class _Taskspool:
     name: str
     storage: str
+
+    @property
+    def setup(self) -> str:
+        loop = (
+            f"entrypoints.worker.Worker, {CONCURRENCY} handler threads, batch {BATCH_SIZE}"
+            if LOOP == "worker"
+            else f"Processor loop (claim {BATCH_SIZE}, execute, settle_many); no Worker in this build"
+        )
+        extra = "; proposed replace_many (bench/proposed.py)" if PROPOSED else ""
+        return f"{loop}; ThreadKeepalive heartbeats{extra}"
 
     def repository(self, engine: Engine) -> TaskRepository:
         raise NotImplementedError
@@ -163,7 +179,7 @@ class _Taskspool:
         try:
             with self._wake_on_notify(url, wakeup):
                 if mode == "drain":
-                    _watch_until_drained(url, done)
+                    _watch_until_drained(url, done, wakeup)
                 run = _run_worker if LOOP == "worker" else _run_batches
                 run(processor, wakeup=wakeup, done=done)
         finally:
@@ -174,7 +190,7 @@ class _Taskspool:
         yield
 
 
-def _watch_until_drained(url: str, done: threading.Event) -> None:
+def _watch_until_drained(url: str, done: threading.Event, wakeup: EventSignal) -> None:
     """Set `done` once no task is left unfinished (drain mode: workers share the queue)."""
     engine = make_engine(url, pool_size=1, max_overflow=0)
     query = text(
@@ -187,6 +203,7 @@ def _watch_until_drained(url: str, done: threading.Event) -> None:
                 with engine.connect() as connection:
                     if connection.execute(query).scalar_one() == 0:
                         done.set()
+                        wakeup.notify()
                         return
                 time.sleep(0.05)
         finally:

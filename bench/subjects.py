@@ -24,6 +24,8 @@ class Subject(Protocol):
     name: str
     #: Where its data lives: "postgres" (a fresh database per workload) or "sqlite".
     storage: str
+    #: How it is configured, in a line for the results file.
+    setup: str
 
     def prepare(self, url: str) -> None:
         """Install the library's schema in the empty database at `url`."""

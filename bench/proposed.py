@@ -1,4 +1,4 @@
-"""Proposed faster batch settles, measured here before anyone changes adapters/sql.
+"""Proposed faster settles and heartbeats, measured here before anyone changes adapters.
 
 Not used for the published figures unless `BENCH_TASKSPOOL_PROPOSED=1` is set:
 then the taskspool subjects run these subclasses of the real repositories, which
@@ -6,22 +6,31 @@ change only `replace_many`, keeping its contract (one transaction, one
 compare-and-set on `version` per row, a bool per row). The profile of the current
 `replace_many` shows SQLAlchemy building a fresh `VALUES` construct with ~20 bound
 literals per task (about 1.5 ms per task); these keep one statement compiled once.
+`SharedKeepalive` replaces the heartbeat thread started and joined per task by one
+thread per worker process that beats every task in flight.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
+
+from psycopg.types.json import Jsonb
+from sqlalchemy import bindparam, update
 
 from adapters.sql.postgres import PostgresTaskRepository
 from adapters.sql.rows import to_changes
 from adapters.sql.sqlite import SqliteTaskRepository
 from adapters.sql.tables import tasks
-from psycopg.types.json import Jsonb
-from sqlalchemy import bindparam, update
-
+from application.ports import BeatFunction
 from domain.task import Task
+
+log = logging.getLogger(__name__)
 
 _COLUMNS = [column.name for column in tasks.c if column.name != "id"]
 _JSON = {"payload", "result", "errors"}
@@ -101,3 +110,48 @@ class ProposedSqliteTaskRepository(SqliteTaskRepository):
                 params["b_expected"] = version
                 written.append(connection.execute(_SQLITE_REPLACE, params).rowcount == 1)
         return written
+
+
+class SharedKeepalive:
+    """A `Keepalive` whose one daemon thread calls every registered `beat` each `interval`.
+
+    Entering costs a set insertion instead of a thread start and join; a beat that
+    returns False is dropped, as ThreadKeepalive stops; a beat that raises is logged
+    and tried again next round.
+    """
+
+    def __init__(self, *, interval: timedelta) -> None:
+        self._seconds = interval.total_seconds()
+        self._beats: dict[int, BeatFunction] = {}
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    @contextmanager
+    def __call__(self, beat: BeatFunction) -> Iterator[None]:
+        key = id(beat)
+        with self._lock:
+            self._beats[key] = beat
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="taskspool-heartbeats", daemon=True
+                )
+                self._thread.start()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._beats.pop(key, None)
+
+    def _run(self) -> None:
+        stop = threading.Event()
+        while not stop.wait(self._seconds):
+            with self._lock:
+                due = list(self._beats.items())
+            for key, beat in due:
+                try:
+                    if not beat():
+                        log.warning("heartbeat found the claim lost; stopping heartbeats")
+                        with self._lock:
+                            self._beats.pop(key, None)
+                except Exception:
+                    log.exception("heartbeat failed")

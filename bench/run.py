@@ -11,6 +11,7 @@ and writes the table with machine facts to bench/results/<date>.md.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from datetime import UTC, datetime
@@ -119,12 +120,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(text)
     if not args.no_save:
-        out = (
-            ROOT
-            / "bench"
-            / "results"
-            / f"{datetime.now(UTC):%Y-%m-%d-%H%M}{'-quick' if args.quick else ''}.md"
+        suffix = ("-quick" if args.quick else "") + (
+            "-proposed" if os.environ.get("BENCH_TASKSPOOL_PROPOSED") == "1" else ""
         )
+        out = ROOT / "bench" / "results" / f"{datetime.now(UTC):%Y-%m-%d-%H%M}{suffix}.md"
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text)
         print(f"written to {out.relative_to(ROOT)}", file=sys.stderr)

@@ -29,7 +29,7 @@ from adapters.sql.migrate import upgrade
 from adapters.sql.postgres import PostgresTaskRepository
 from adapters.sql.sqlite import SqliteTaskRepository
 from application.actor import Actor
-from application.ports import TaskRepository
+from application.ports import Keepalive, TaskRepository
 from application.processor import Processor
 from application.tasks import TaskService
 from bench.probe import Probe
@@ -64,8 +64,9 @@ class _Taskspool:
             if LOOP == "worker"
             else f"Processor loop (claim {BATCH_SIZE}, execute, settle_many); no Worker in this build"
         )
-        extra = "; proposed replace_many (bench/proposed.py)" if PROPOSED else ""
-        return f"{loop}; ThreadKeepalive heartbeats{extra}"
+        if PROPOSED:
+            return f"{loop}; PROPOSED replace_many and SharedKeepalive (bench/proposed.py)"
+        return f"{loop}; ThreadKeepalive heartbeats"
 
     def repository(self, engine: Engine) -> TaskRepository:
         raise NotImplementedError
@@ -174,7 +175,7 @@ class _Taskspool:
             handlers={TYPE: noop},
             worker_id=f"bench-{os.getpid()}",
             lease=lease,
-            keepalive=ThreadKeepalive(interval=lease.heartbeat_every()),
+            keepalive=_keepalive(lease),
         )
         try:
             with self._wake_on_notify(url, wakeup):
@@ -188,6 +189,14 @@ class _Taskspool:
     @contextmanager
     def _wake_on_notify(self, url: str, wakeup: EventSignal) -> Iterator[None]:
         yield
+
+
+def _keepalive(lease: LeasePolicy) -> Keepalive:
+    if PROPOSED:
+        from bench.proposed import SharedKeepalive
+
+        return SharedKeepalive(interval=lease.heartbeat_every())
+    return ThreadKeepalive(interval=lease.heartbeat_every())
 
 
 def _watch_until_drained(url: str, done: threading.Event, wakeup: EventSignal) -> None:

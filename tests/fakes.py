@@ -6,7 +6,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
+from attrs import evolve
+
+from application.mail import EmailMessage
 from application.ports import BeatFunction
+from domain.postings import JobPosting
 
 #: A fixed, timezone-aware starting instant, so tests never depend on the wall clock.
 EPOCH = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
@@ -56,6 +60,33 @@ class FakeKeepalive:
         alive = self._beat()
         self.beats.append(alive)
         return alive
+
+
+class FakeMailer:
+    """An EmailSender that keeps what it was given; it can be told to fail once."""
+
+    def __init__(self) -> None:
+        self.sent: list[EmailMessage] = []
+        self.fail_next: Exception | None = None
+
+    def send(self, message: EmailMessage) -> None:
+        if self.fail_next is not None:
+            error, self.fail_next = self.fail_next, None
+            raise error
+        self.sent.append(message)
+
+
+class FakeJobSource:
+    """A JobSource serving postings held in memory, by source name."""
+
+    def __init__(self, feeds: dict[str, list[JobPosting]]) -> None:
+        self.feeds = feeds
+
+    def names(self) -> list[str]:
+        return list(self.feeds)
+
+    def fetch(self, source: str, *, fetched_at: datetime) -> list[JobPosting]:
+        return [evolve(p, fetched_at=fetched_at) for p in self.feeds[source]]
 
 
 def _aware_utc(moment: datetime) -> datetime:

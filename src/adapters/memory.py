@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
-from application.ports import QueueSignal, TaskPage, TaskQuery
+from application.ports import QueueSignal, TaskPage, TaskQuery, TaskSummary
 from domain.task import Task, TaskStatus
 
 
@@ -44,7 +44,8 @@ class InMemoryTaskRepository:
             matching = [t for t in self._tasks.values() if _matches(t, query)]
         matching.sort(key=lambda t: (t.created_at, t.id.bytes), reverse=True)
         return TaskPage(
-            items=matching[query.offset : query.offset + query.limit], total=len(matching)
+            items=[TaskSummary.of(t) for t in matching[query.offset : query.offset + query.limit]],
+            total=len(matching),
         )
 
     def claim(self, *, now: datetime, worker_id: str, limit: int) -> Sequence[Task]:

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
+# Runtime-checkable because the HTTP layer injects it, and Litestar checks the type
+# of every injected value.
+@runtime_checkable
 class FileStore(Protocol):
-    """A directory that handlers write into and nothing escapes."""
+    """A directory that handlers write into and nothing escapes; each owner has a folder
+    of their own, so one user's export can never replace or reveal another's."""
 
-    def write(self, name: str, content: bytes) -> str:
-        """Write `content` as `name` inside the store; return its absolute path.
+    def write(self, name: str, content: bytes, *, owner: str) -> str:
+        """Write `content` as `name` in `owner`'s folder; return its absolute path.
 
         Raises PermanentTaskError if `name` is not a plain file name.
         """
 
-    def open_path(self, name: str) -> str:
-        """Absolute path of stored file `name`; raises FileNotFoundError if missing."""
+    def open_path(self, name: str, *, owner: str) -> str:
+        """Absolute path of `owner`'s stored file `name`; raises FileNotFoundError if missing."""
 
 
 #: Longest file name we write; most filesystems stop at 255 bytes.

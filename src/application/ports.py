@@ -8,8 +8,9 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from attrs import frozen
+from attrs import field, fields, frozen
 
+from domain.clocktime import optional_utc, utc
 from domain.task import JsonObject, Task, TaskStatus
 
 
@@ -29,10 +30,42 @@ class TaskQuery:
 
 
 @frozen(kw_only=True)
-class TaskPage:
-    """One page of tasks and the number of tasks matching the filters in all."""
+class TaskSummary:
+    """A task as listings show it: its state, without payload, result or error history.
 
-    items: Sequence[Task]
+    Listings read only these columns, so a page of tasks with large payloads stays
+    cheap to read and small to send.
+    """
+
+    id: UUID
+    type: str
+    owner: str
+    status: TaskStatus
+    attempts: int
+    max_attempts: int
+    priority: int
+    error: str | None
+    run_at: datetime = field(converter=utc)
+    created_at: datetime = field(converter=utc)
+    updated_at: datetime = field(converter=utc)
+    started_at: datetime | None = field(converter=optional_utc)
+    finished_at: datetime | None = field(converter=optional_utc)
+
+    @classmethod
+    def of(cls, task: Task) -> TaskSummary:
+        """The summary of a full task."""
+        return cls(**{name: getattr(task, name) for name in SUMMARY_FIELDS})
+
+
+#: The task attributes a summary carries, in one place for every store.
+SUMMARY_FIELDS: tuple[str, ...] = tuple(a.name for a in fields(TaskSummary))
+
+
+@frozen(kw_only=True)
+class TaskPage:
+    """One page of task summaries and the number of tasks matching the filters in all."""
+
+    items: Sequence[TaskSummary]
     total: int
 
 

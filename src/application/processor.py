@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
+from datetime import timedelta
 
 from attrs import frozen
 
@@ -18,7 +19,7 @@ from application.errors import ApplicationError
 from application.payloads import MAX_RESULT_BYTES, check_document
 from application.ports import BeatFunction, Clock, HandlerRegistry, Keepalive, TaskRepository
 from domain.backoff import BackoffPolicy
-from domain.errors import PermanentTaskError
+from domain.errors import PermanentTaskError, RetryLaterError
 from domain.lease import LeasePolicy
 from domain.task import Task
 
@@ -96,6 +97,8 @@ class Processor:
                 result = handler(task)
         except PermanentTaskError as exc:
             return self._failed(task, describe(exc), retryable=False)
+        except RetryLaterError as exc:
+            return self._failed(task, describe(exc), retryable=True, wait_at_least=exc.delay)
         except (KeyboardInterrupt, GeneratorExit):
             raise
         except BaseException as exc:  # a handler must never take the worker down
@@ -145,13 +148,21 @@ class Processor:
         assert isinstance(result, dict)  # check_document refuses anything else
         return task.complete(now=self._clock.now(), result=result)
 
-    def _failed(self, task: Task, message: str, *, retryable: bool) -> Task:
+    def _failed(
+        self,
+        task: Task,
+        message: str,
+        *,
+        retryable: bool,
+        wait_at_least: timedelta = timedelta(0),
+    ) -> Task:
         return task.fail(
             now=self._clock.now(),
             message=message,
             backoff=self._backoff,
             retryable=retryable,
             rand=self._rand(),
+            wait_at_least=wait_at_least,
         )
 
     def _log_settled(self, claimed: Task, settled: Task, written: bool) -> None:

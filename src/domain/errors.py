@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 
 class DomainError(Exception):
     """Base for every rule the domain refuses to break."""
@@ -22,3 +24,15 @@ class PermanentTaskError(Exception):
 
     The processor fails the task at once instead of burning the remaining attempts.
     """
+
+
+class RetryLaterError(Exception):
+    """Raised by a handler when the peer said how long to wait (an HTTP 429's Retry-After).
+
+    The attempt counts as failed; the next one waits at least `delay`, within the
+    backoff policy's cap.
+    """
+
+    def __init__(self, message: str, *, delay: timedelta) -> None:
+        super().__init__(message)
+        self.delay = delay

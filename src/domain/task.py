@@ -8,7 +8,7 @@ storage can refuse a write made from a stale copy (compare-and-set).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -195,8 +195,12 @@ class Task:
         backoff: BackoffPolicy,
         retryable: bool = True,
         rand: float = 0.5,
+        wait_at_least: timedelta = timedelta(0),
     ) -> Task:
-        """Record a failed attempt: retry after the backoff while attempts remain, else fail."""
+        """Record a failed attempt: retry after the backoff while attempts remain, else fail.
+
+        `wait_at_least` lengthens the wait (a peer's Retry-After); the backoff cap still bounds it.
+        """
         retrying = retryable and self.attempts < self.max_attempts
         # Check the edge before computing the backoff, which a never-claimed task
         # (attempts == 0) would make raise a ValueError instead of InvalidTransition.
@@ -208,7 +212,8 @@ class Task:
             **_UNLOCKED,
         }
         if retrying:
-            due = utc(now) + backoff.delay(self.attempts, rand)
+            delay = max(backoff.delay(self.attempts, rand), min(wait_at_least, backoff.cap))
+            due = utc(now) + delay
             return self._move(TaskStatus.RETRYING, now=now, run_at=due, **changes)
         return self._move(TaskStatus.FAILED, now=now, finished_at=now, **changes)
 

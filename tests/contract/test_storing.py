@@ -9,7 +9,7 @@ from uuid import uuid4
 import pytest
 
 from application.payloads import MAX_DEPTH, MAX_PAYLOAD_BYTES, check_document, encoded_size
-from application.ports import TaskQuery, TaskRepository
+from application.ports import TaskQuery, TaskRepository, TaskSummary
 from domain.backoff import BackoffPolicy
 from domain.task import TaskStatus
 from tests.support.tasks import at, new_task
@@ -54,6 +54,23 @@ def test_the_list_is_newest_first_with_the_total(repository: TaskRepository) -> 
 
     assert [t.id for t in page.items] == [tasks[4].id, tasks[3].id]
     assert page.total == 5
+
+
+def test_the_list_holds_summaries_without_payloads_or_results(
+    repository: TaskRepository,
+) -> None:
+    done = (
+        new_task(payload={"big": "x" * 10_000})
+        .claim(now=at(1), worker_id="w1")
+        .complete(now=at(2), result={"rows": 1})
+    )
+    repository.add(done)
+
+    (listed,) = repository.list(TaskQuery()).items
+
+    assert listed == TaskSummary.of(done)
+    assert not hasattr(listed, "payload")
+    assert not hasattr(listed, "result")
 
 
 def test_pages_cover_every_task_once_in_a_stable_order_even_when_times_tie(

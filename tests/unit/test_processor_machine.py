@@ -444,7 +444,8 @@ class ProcessorMachine(RuleBasedStateMachine):
         return task
 
     def _stored(self) -> list[Task]:
-        return list(self.repository.list(TaskQuery(limit=10_000)).items)
+        summaries = self.repository.list(TaskQuery(limit=10_000)).items
+        return [self._get(summary.id) for summary in summaries]
 
 
 ProcessorMachine.TestCase.settings = settings(

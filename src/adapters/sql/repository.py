@@ -16,14 +16,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
 from adapters.sql.engine import writer
-from adapters.sql.rows import claim_order, from_row, to_changes, to_row
+from adapters.sql.rows import claim_order, from_row, summary_from_row, to_changes, to_row
 from adapters.sql.tables import CLAIMABLE, tasks
-from application.ports import TaskPage, TaskQuery
+from application.ports import SUMMARY_FIELDS, TaskPage, TaskQuery
 from domain.task import Task, TaskStatus
 
 _IN_PROGRESS = TaskStatus.IN_PROGRESS.value
 #: When a worker last showed it was alive: its last heartbeat, else its claim.
 _last_sign = func.coalesce(tasks.c.heartbeat_at, tasks.c.locked_at)
+#: Listings read only what a summary shows, never payloads or results.
+_SUMMARY_COLUMNS = [tasks.c[name] for name in SUMMARY_FIELDS]
 
 
 class SqlTaskRepository:
@@ -57,7 +59,7 @@ class SqlTaskRepository:
     def list(self, query: TaskQuery) -> TaskPage:
         filters = _filters(query)
         page = (
-            select(tasks)
+            select(*_SUMMARY_COLUMNS)
             .where(*filters)
             .order_by(tasks.c.created_at.desc(), tasks.c.id.desc())
             .limit(query.limit)
@@ -67,7 +69,7 @@ class SqlTaskRepository:
         with self._engine.connect() as connection, connection.begin():
             rows = connection.execute(page).mappings().all()
             total = connection.execute(count).scalar_one()
-        return TaskPage(items=[from_row(row) for row in rows], total=total)
+        return TaskPage(items=[summary_from_row(row) for row in rows], total=total)
 
     def claim(self, *, now: datetime, worker_id: str, limit: int) -> Sequence[Task]:
         if limit < 1:

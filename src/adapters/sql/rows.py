@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import RowMapping
 
+from application.ports import SUMMARY_FIELDS, TaskSummary
 from domain.task import ErrorRecord, Task, TaskStatus
 
 
@@ -68,6 +69,13 @@ def to_changes(task: Task) -> dict[str, Any]:
     row = to_row(task)
     del row["id"]
     return row
+
+
+def summary_from_row(row: RowMapping) -> TaskSummary:
+    """The summary a listing row holds (only the summary columns are read)."""
+    values = {name: row[name] for name in SUMMARY_FIELDS}
+    values["status"] = TaskStatus(row["status"])
+    return TaskSummary(**values)
 
 
 def claim_order(task: Task) -> tuple[int, datetime, datetime, bytes]:

@@ -124,3 +124,8 @@ Index("ix_tasks_owner_created", tasks.c.owner, tasks.c.created_at.desc(), tasks.
 Index("ix_tasks_created", tasks.c.created_at.desc(), tasks.c.id.desc())
 Index("ix_tasks_status_created", tasks.c.status, tasks.c.created_at.desc(), tasks.c.id.desc())
 Index("ix_tasks_type_created", tasks.c.type, tasks.c.created_at.desc(), tasks.c.id.desc())
+
+# The job-posting tables live in their own module but on this same `metadata`, so
+# that anything reading the whole schema (migrations, their drift test, test
+# cleanup) sees them whichever module was imported first.
+from adapters.sql import posting_tables as _posting_tables  # noqa: E402, F401

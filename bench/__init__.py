@@ -1,0 +1,1 @@
+"""Side-by-side benchmarks of taskspool and its Python peers (see bench/README.md)."""

@@ -1,0 +1,313 @@
+"""taskspool itself, on PostgreSQL and on a SQLite file, driven through its real parts.
+
+Enqueues go through `TaskService.enqueue` (what the HTTP API calls) and
+`TaskRepository.add_many` (bulk). The worker process runs `entrypoints.worker.Worker`,
+the loop `taskspool worker` runs, wired as the container wires it (Processor,
+ThreadKeepalive heartbeats, an EventSignal woken by PostgreSQL NOTIFY), with a
+no-op handler. `TASKSPOOL_BENCH_LOOP=batch` swaps in a plain Processor loop
+(claim a batch, run, `settle_many`) to show what batched settling is worth.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
+from sqlalchemy import Engine, text
+
+from adapters.clock import SystemClock
+from adapters.keepalive import ThreadKeepalive
+from adapters.signal import EventSignal, NullSignal
+from adapters.sql.engine import make_engine
+from adapters.sql.migrate import upgrade
+from adapters.sql.postgres import PostgresTaskRepository
+from adapters.sql.sqlite import SqliteTaskRepository
+from application.actor import Actor
+from application.ports import Keepalive, TaskRepository
+from application.processor import Processor
+from application.tasks import TaskService
+from bench.probe import Probe
+from domain.lease import LeasePolicy
+from domain.task import JsonObject, Task
+
+TYPE = "noop"
+ACTOR = Actor(name="bench")
+#: The loop a worker process runs: "worker" (entrypoints.worker.Worker, what
+#: `taskspool worker` runs) when this build has it, else "batch" (a Processor loop).
+LOOP = os.environ.get("TASKSPOOL_BENCH_LOOP") or (
+    "worker" if importlib.util.find_spec("entrypoints.worker") else "batch"
+)
+#: Worker settings for a no-op workload (WORKER_CONCURRENCY / WORKER_BATCH_SIZE):
+#: the best of a sweep on this machine (see README).
+CONCURRENCY = int(os.environ.get("BENCH_TASKSPOOL_CONCURRENCY", "64"))
+BATCH_SIZE = int(os.environ.get("BENCH_TASKSPOOL_BATCH_SIZE", "64" if LOOP == "worker" else "100"))
+#: How often an idle worker without NOTIFY (SQLite) looks for work: the worker's default.
+POLL_INTERVAL = timedelta(seconds=float(os.environ.get("BENCH_TASKSPOOL_POLL_S", "5")))
+#: Measure the proposed replace_many of bench/proposed.py instead of the shipped one.
+PROPOSED = os.environ.get("BENCH_TASKSPOOL_PROPOSED") == "1"
+
+
+class _Taskspool:
+    name: str
+    storage: str
+
+    @property
+    def setup(self) -> str:
+        loop = (
+            f"entrypoints.worker.Worker, {CONCURRENCY} handler threads, batch {BATCH_SIZE}"
+            if LOOP == "worker"
+            else f"Processor loop (claim {BATCH_SIZE}, execute, settle_many); no Worker in this build"
+        )
+        if PROPOSED:
+            return f"{loop}; PROPOSED replace_many and SharedKeepalive (bench/proposed.py)"
+        return f"{loop}; ThreadKeepalive heartbeats"
+
+    def repository(self, engine: Engine) -> TaskRepository:
+        raise NotImplementedError
+
+    @contextmanager
+    def _repo(self, url: str) -> Iterator[TaskRepository]:
+        engine = make_engine(url)
+        try:
+            yield self.repository(engine)
+        finally:
+            engine.dispose()
+
+    def prepare(self, url: str) -> None:
+        engine = make_engine(url)
+        try:
+            upgrade(engine)
+        finally:
+            engine.dispose()
+
+    def enqueue_single(self, url: str, n: int) -> float:
+        with self._repo(url) as repository:
+            service = TaskService(repository=repository, clock=SystemClock(), signal=NullSignal())
+            start = time.perf_counter()
+            for seq in range(n):
+                service.enqueue(actor=ACTOR, type=TYPE, payload={"seq": seq})
+            return time.perf_counter() - start
+
+    def enqueue_bulk(self, url: str, n: int, *, chunk: int) -> float:
+        clock = SystemClock()
+        with self._repo(url) as repository:
+            start = time.perf_counter()
+            for first in range(0, n, chunk):
+                now = clock.now()
+                repository.add_many(
+                    [
+                        Task.create(
+                            id=uuid4(), type=TYPE, owner=ACTOR.name, payload={"seq": seq}, now=now
+                        )
+                        for seq in range(first, min(n, first + chunk))
+                    ]
+                )
+            return time.perf_counter() - start
+
+    def add_finished(self, url: str, n: int) -> None:
+        engine = make_engine(url)
+        try:
+            with engine.begin() as connection:
+                connection.execute(text(self._finished_sql()), {"n": n})
+                connection.execute(
+                    text("ANALYZE tasks" if self.storage == "postgres" else "ANALYZE")
+                )
+        finally:
+            engine.dispose()
+
+    def _finished_sql(self) -> str:
+        raise NotImplementedError
+
+    def produce_paced(
+        self, url: str, n: int, *, interval: float, on_first: Callable[[], None]
+    ) -> list[float]:
+        stamps: list[float] = []
+        with self._repo(url) as repository:
+            service = TaskService(repository=repository, clock=SystemClock(), signal=NullSignal())
+            service.enqueue(actor=ACTOR, type=TYPE, payload={"seq": -1})
+            on_first()
+            for seq in range(n):
+                stamps.append(time.time())
+                service.enqueue(actor=ACTOR, type=TYPE, payload={"seq": seq})
+                time.sleep(max(0.0, stamps[-1] + interval - time.time()))
+        return stamps
+
+    def unfinished(self, url: str) -> int:
+        engine = make_engine(url)
+        try:
+            with engine.connect() as connection:
+                return int(
+                    connection.execute(
+                        text(
+                            "SELECT count(*) FROM tasks"
+                            " WHERE status IN ('pending', 'retrying', 'in_progress')"
+                        )
+                    ).scalar_one()
+                )
+        finally:
+            engine.dispose()
+
+    def work(self, url: str, *, mode: str, probe: Probe) -> None:
+        # Default pool, as the container builds it: users cannot size it from settings.
+        engine = make_engine(url)
+        repository = self.repository(engine)
+        wakeup = EventSignal()
+        done = threading.Event()
+
+        def noop(task: Task) -> JsonObject:
+            seq = int(task.payload["seq"])
+            probe.started(seq)
+            if seq == -1:
+                probe.say("warm")
+            if probe.finished():
+                done.set()
+            return {}
+
+        lease = LeasePolicy()
+        processor = Processor(
+            repository=repository,
+            clock=SystemClock(),
+            handlers={TYPE: noop},
+            worker_id=f"bench-{os.getpid()}",
+            lease=lease,
+            keepalive=_keepalive(lease),
+        )
+        try:
+            with self._wake_on_notify(url, wakeup):
+                if mode == "drain":
+                    _watch_until_drained(url, done, wakeup)
+                run = _run_worker if LOOP == "worker" else _run_batches
+                run(processor, wakeup=wakeup, done=done)
+        finally:
+            engine.dispose()
+
+    @contextmanager
+    def _wake_on_notify(self, url: str, wakeup: EventSignal) -> Iterator[None]:
+        yield
+
+
+def _keepalive(lease: LeasePolicy) -> Keepalive:
+    if PROPOSED:
+        from bench.proposed import SharedKeepalive
+
+        return SharedKeepalive(interval=lease.heartbeat_every())
+    return ThreadKeepalive(interval=lease.heartbeat_every())
+
+
+def _watch_until_drained(url: str, done: threading.Event, wakeup: EventSignal) -> None:
+    """Set `done` once no task is left unfinished (drain mode: workers share the queue)."""
+    engine = make_engine(url, pool_size=1, max_overflow=0)
+    query = text(
+        "SELECT count(*) FROM tasks WHERE status IN ('pending', 'retrying', 'in_progress')"
+    )
+
+    def watch() -> None:
+        try:
+            while not done.is_set():
+                with engine.connect() as connection:
+                    if connection.execute(query).scalar_one() == 0:
+                        done.set()
+                        wakeup.notify()
+                        return
+                time.sleep(0.05)
+        finally:
+            engine.dispose()
+
+    threading.Thread(target=watch, name="bench-drain-watch", daemon=True).start()
+
+
+def _run_worker(processor: Processor, *, wakeup: EventSignal, done: threading.Event) -> None:
+    """The real worker loop, stopped once `done` is set."""
+    from entrypoints.worker import Worker
+
+    worker = Worker(
+        processor=processor,
+        wakeup=wakeup,
+        concurrency=CONCURRENCY,
+        batch_size=BATCH_SIZE,
+        poll_interval=POLL_INTERVAL,
+    )
+
+    def stop_when_done() -> None:
+        done.wait()
+        worker.stop()
+
+    threading.Thread(target=stop_when_done, name="bench-stop", daemon=True).start()
+    worker.run()
+
+
+def _run_batches(processor: Processor, *, wakeup: EventSignal, done: threading.Event) -> None:
+    """Claim a batch, run each task, settle the batch in one write; wait when idle."""
+    poll = POLL_INTERVAL.total_seconds()
+    while not done.is_set():
+        claimed = processor.claim(limit=BATCH_SIZE)
+        if claimed:
+            processor.settle_many([(task, processor.execute(task)) for task in claimed])
+        if len(claimed) < BATCH_SIZE and not done.is_set():
+            wakeup.wait(poll)
+
+
+class PostgresSubject(_Taskspool):
+    name = "taskspool-pg"
+    storage = "postgres"
+
+    def repository(self, engine: Engine) -> TaskRepository:
+        if PROPOSED:
+            from bench.proposed import ProposedPostgresTaskRepository
+
+            return ProposedPostgresTaskRepository(engine)
+        return PostgresTaskRepository(engine)
+
+    def _finished_sql(self) -> str:
+        return (
+            "INSERT INTO tasks (id, type, owner, status, payload, result, errors, attempts,"
+            " max_attempts, priority, run_at, locked_by, locked_at, heartbeat_at, created_at,"
+            " updated_at, started_at, finished_at, version)"
+            " SELECT gen_random_uuid(), 'noop', 'bench', 'completed', jsonb_build_object('seq', -g),"
+            " '{}'::jsonb, '[]'::jsonb, 1, 3, 0, t, NULL, t, t, t, t, t, t, 3"
+            " FROM generate_series(1, :n) AS g,"
+            " LATERAL (SELECT now() - interval '1 day' + g * interval '1 ms' AS t) AS times"
+        )
+
+    @contextmanager
+    def _wake_on_notify(self, url: str, wakeup: EventSignal) -> Iterator[None]:
+        from adapters.sql.notify import PostgresListener
+
+        listener = PostgresListener(url, on_notify=wakeup.notify)
+        listener.start()
+        try:
+            yield
+        finally:
+            listener.stop()
+
+
+class SqliteSubject(_Taskspool):
+    name = "taskspool-sqlite"
+    storage = "sqlite"
+
+    def repository(self, engine: Engine) -> TaskRepository:
+        if PROPOSED:
+            from bench.proposed import ProposedSqliteTaskRepository
+
+            return ProposedSqliteTaskRepository(engine)
+        return SqliteTaskRepository(engine)
+
+    def _finished_sql(self) -> str:
+        # Times as the UTC-normalising column type stores them on SQLite: naive UTC text.
+        base = datetime.now(UTC).replace(tzinfo=None) - timedelta(days=1)
+        stamp = base.strftime("%Y-%m-%d %H:%M:%S.%f")
+        return (
+            "WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < :n)"
+            " INSERT INTO tasks (id, type, owner, status, payload, result, errors, attempts,"
+            " max_attempts, priority, run_at, locked_by, locked_at, heartbeat_at, created_at,"
+            " updated_at, started_at, finished_at, version)"
+            " SELECT lower(hex(randomblob(16))), 'noop', 'bench', 'completed',"
+            " json_object('seq', -i), '{}', '[]', 1, 3, 0, t, NULL, t, t, t, t, t, t, 3"
+            f" FROM (SELECT i, '{stamp}' AS t FROM g)"
+        )

@@ -16,6 +16,9 @@ from domain.task import Task
 
 #: Most tasks one page may hold.
 MAX_PAGE_LIMIT = 100
+#: Highest page number: keeps the row offset, (page - 1) x limit, far inside the
+#: signed 64-bit integers every database takes (at most about 10^11).
+MAX_PAGE = 1_000_000_000
 MAX_TYPE_CHARS = 100
 
 
@@ -73,8 +76,8 @@ class TaskService:
 
     def list(self, *, actor: Actor, query: TaskQuery) -> TaskPage:
         """A page of the tasks `actor` may see, newest first."""
-        if query.page < 1:
-            raise InvalidRequest("page must be at least 1", field="page")
+        if not 1 <= query.page <= MAX_PAGE:
+            raise InvalidRequest(f"page must be between 1 and {MAX_PAGE}", field="page")
         if not 1 <= query.limit <= MAX_PAGE_LIMIT:
             raise InvalidRequest(f"limit must be between 1 and {MAX_PAGE_LIMIT}", field="limit")
         scoped = TaskQuery(

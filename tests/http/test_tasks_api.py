@@ -182,6 +182,7 @@ def test_list_pages_newest_first(
         ("limit=many", "limit"),
         ("page=0", "page"),
         ("page=-3", "page"),
+        ("page=922337203685477580", "page"),
     ],
 )
 def test_bad_list_parameters_are_400_naming_the_parameter(

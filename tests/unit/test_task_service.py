@@ -14,7 +14,7 @@ from application.actor import Actor
 from application.errors import Conflict, InvalidRequest, PayloadTooLarge, TaskNotFound
 from application.payloads import MAX_DEPTH, MAX_PAYLOAD_BYTES
 from application.ports import TaskQuery
-from application.tasks import MAX_PAGE_LIMIT, MAX_TYPE_CHARS, TaskService
+from application.tasks import MAX_PAGE, MAX_PAGE_LIMIT, MAX_TYPE_CHARS, TaskService
 from domain.backoff import BackoffPolicy
 from domain.task import Task, TaskStatus
 from tests.fakes import FakeClock
@@ -163,11 +163,13 @@ def test_enqueue_refuses_fewer_than_one_attempt(desk: Desk) -> None:
     [
         (TaskQuery(page=0), "page"),
         (TaskQuery(page=-3), "page"),
+        (TaskQuery(page=MAX_PAGE + 1), "page"),
+        (TaskQuery(page=922_337_203_685_477_580), "page"),
         (TaskQuery(limit=0), "limit"),
         (TaskQuery(limit=MAX_PAGE_LIMIT + 1), "limit"),
         (TaskQuery(limit=10_000), "limit"),
     ],
-    ids=["page0", "page-3", "limit0", "limit101", "limit10000"],
+    ids=["page0", "page-3", "page-over-max", "page-overflowing-int64", "limit0", "limit101", "limit10000"],
 )
 def test_list_refuses_a_bad_page_or_limit_naming_it(
     desk: Desk, query: TaskQuery, field: str

@@ -8,7 +8,7 @@ import json
 from typing import Any
 from uuid import UUID
 
-from application.tasks import MAX_PAGE_LIMIT
+from application.tasks import MAX_PAGE, MAX_PAGE_LIMIT
 from domain.task import TaskStatus
 from entrypoints.http.auth import check_user_name
 
@@ -27,6 +27,13 @@ def page_limit(text: str) -> int:
     value = positive_int(text)
     if value > MAX_PAGE_LIMIT:
         raise argparse.ArgumentTypeError(f"must be at most {MAX_PAGE_LIMIT}, got {value}")
+    return value
+
+
+def page_number(text: str) -> int:
+    value = positive_int(text)
+    if value > MAX_PAGE:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_PAGE}, got {value}")
     return value
 
 

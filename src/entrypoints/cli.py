@@ -51,7 +51,22 @@ class _Parser(argparse.ArgumentParser):
 
 
 def main(argv: Sequence[str] | None = None, *, environ: Mapping[str, str] | None = None) -> int:
-    """Run one command; print one readable line on stderr and return non-zero on failure."""
+    """Run one command; print one readable line on stderr and return non-zero on failure.
+
+    Whatever goes wrong, stderr gets one line and never a traceback; an error nobody
+    foresaw also logs its traceback at DEBUG (LOG_LEVEL=DEBUG shows it).
+    """
+    try:
+        return _run(argv, environ)
+    except Exception as exc:
+        log.debug("unexpected error", exc_info=exc)
+        return _fail(
+            f"taskspool: unexpected error: {type(exc).__name__}: {_first_line(exc)}",
+            EXIT_FAILURE,
+        )
+
+
+def _run(argv: Sequence[str] | None, environ: Mapping[str, str] | None) -> int:
     try:
         args = build_parser().parse_args(argv)
     except UsageError as exc:
@@ -118,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     listing.add_argument("--type", dest="task_type", help="only tasks of this type")
     listing.add_argument("--user", type=arguments.user_name, help="only tasks this user owns")
-    listing.add_argument("--page", type=arguments.positive_int, default=1)
+    listing.add_argument("--page", type=arguments.page_number, default=1)
     listing.add_argument("--limit", type=arguments.page_limit, default=20)
     listing.set_defaults(run=_list)
     show = tasks.add_parser("show", help="print one task as JSON")
@@ -258,7 +273,7 @@ def _configure_logging(settings: Settings) -> None:
         logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
-def _first_line(exc: SQLAlchemyError) -> str:
+def _first_line(exc: Exception) -> str:
     cause = getattr(exc, "orig", None) or exc
     lines = str(cause).strip().splitlines()
     return lines[0] if lines else type(exc).__name__

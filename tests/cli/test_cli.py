@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -11,8 +12,11 @@ from uuid import uuid4
 import jwt
 import pytest
 
+from entrypoints import cli
 from entrypoints.cli import main
+from entrypoints.container import Container
 from entrypoints.secret import load_or_create_secret
+from entrypoints.settings import Settings
 
 TASKSPOOL = Path(sys.executable).parent / "taskspool"
 Env = dict[str, str]
@@ -74,6 +78,7 @@ def test_an_admin_token_carries_the_admin_role(
         (("tasks", "show", "nope"), ("not a task id",)),
         (("tasks", "list", "--status", "bogus"), ("--status", "pending")),
         (("tasks", "list", "--limit", "1000"), ("--limit", "at most 100")),
+        (("tasks", "list", "--page", "99999999999999999999"), ("--page", "at most 1000000000")),
     ],
 )
 def test_bad_arguments_give_one_line_and_exit_2(
@@ -120,6 +125,28 @@ def test_the_console_script_reports_errors_in_one_line(tmp_path: Path) -> None:
 
     assert result.returncode == 2
     assert_one_line_error(result.stderr, "taskspool tasks show", "not a task id")
+
+
+def test_an_unforeseen_error_is_one_line_with_the_traceback_only_in_the_debug_log(
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    env: Env,
+) -> None:
+    def broken(settings: Settings) -> Container:
+        raise RuntimeError("something nobody foresaw\nwith a second line")
+
+    monkeypatch.setattr(cli, "build_container", broken)
+    caplog.set_level(logging.DEBUG, logger=cli.__name__)
+
+    code, out, err = run(capsys, env, "tasks", "list")
+
+    assert (code, out) == (1, "")
+    assert_one_line_error(err, "RuntimeError", "something nobody foresaw")
+    logged = [r for r in caplog.records if r.levelno == logging.DEBUG and r.exc_info]
+    assert logged
+    assert logged[0].exc_info is not None
+    assert isinstance(logged[0].exc_info[1], RuntimeError)
 
 
 def test_enqueue_prints_the_id_that_tasks_show_describes(

@@ -8,6 +8,8 @@ cannot bloat the table.
 from __future__ import annotations
 
 import json
+import re
+from itertools import accumulate
 from typing import Any
 
 from application.errors import InvalidRequest, PayloadTooLarge
@@ -18,6 +20,28 @@ MAX_PAYLOAD_BYTES = 1_048_576
 MAX_RESULT_BYTES = 262_144
 #: Deepest nesting accepted; deeper documents are refused rather than risk recursion limits.
 MAX_DEPTH = 64
+
+
+#: A JSON string, escapes included; its brackets do not nest anything.
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+#: Every byte but the four brackets, to delete before counting depth.
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_DEPTH_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+
+
+def check_json_nesting(raw: bytes | str, *, what: str, field: str | None) -> None:
+    """Refuse JSON text nested deeper than MAX_DEPTH, before any decoder recurses into it.
+
+    Decoders recurse once per level, so a document thousands of levels deep exhausts
+    the interpreter's recursion limit; counting brackets outside strings needs none.
+    """
+    data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
+    brackets = _JSON_STRING.sub(b"", data).translate(None, delete=_NOT_BRACKETS)
+    depth = max(accumulate(_DEPTH_STEP[b] for b in brackets), default=0)
+    if depth > MAX_DEPTH + 1:
+        raise InvalidRequest(
+            f"{what} is nested too deeply: more than {MAX_DEPTH} levels", field=field
+        )
 
 
 def encoded_size(document: Any) -> int:

@@ -20,6 +20,10 @@ MAX_PAGE_LIMIT = 100
 #: signed 64-bit integers every database takes (at most about 10^11).
 MAX_PAGE = 1_000_000_000
 MAX_TYPE_CHARS = 100
+#: Most attempts a task may be given.
+MAX_ATTEMPTS = 1000
+#: Priorities fit the 32-bit integer column every store keeps them in.
+MIN_PRIORITY, MAX_PRIORITY = -(2**31), 2**31 - 1
 
 
 class TaskService:
@@ -51,8 +55,14 @@ class TaskService:
         """Store a new pending task owned by `actor` and wake a worker."""
         _check_type(type)
         check_document(payload, field="payload", limit=MAX_PAYLOAD_BYTES)
-        if max_attempts < 1:
-            raise InvalidRequest("maxAttempts must be at least 1", field="maxAttempts")
+        if not 1 <= max_attempts <= MAX_ATTEMPTS:
+            raise InvalidRequest(
+                f"maxAttempts must be between 1 and {MAX_ATTEMPTS}", field="maxAttempts"
+            )
+        if not MIN_PRIORITY <= priority <= MAX_PRIORITY:
+            raise InvalidRequest(
+                f"priority must be between {MIN_PRIORITY} and {MAX_PRIORITY}", field="priority"
+            )
         task = Task.create(
             id=self._new_id(),
             type=type,

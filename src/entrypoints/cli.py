@@ -110,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     token.add_argument("--admin", action="store_true", help="let the token see every task")
     token.add_argument(
-        "--ttl", type=arguments.positive_int, default=86_400, help="lifetime in seconds"
+        "--ttl", type=arguments.token_ttl, default=86_400, help="lifetime in seconds"
     )
     token.set_defaults(run=_token)
 

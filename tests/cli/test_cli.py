@@ -20,6 +20,7 @@ from entrypoints.settings import Settings
 
 TASKSPOOL = Path(sys.executable).parent / "taskspool"
 Env = dict[str, str]
+DEEP_PAYLOAD = '{"a":' + "[" * 1500 + "]" * 1500 + "}"
 
 
 @pytest.fixture
@@ -79,6 +80,11 @@ def test_an_admin_token_carries_the_admin_role(
         (("tasks", "list", "--status", "bogus"), ("--status", "pending")),
         (("tasks", "list", "--limit", "1000"), ("--limit", "at most 100")),
         (("tasks", "list", "--page", "99999999999999999999"), ("--page", "at most 1000000000")),
+        (("token", "--user", "ada", "--ttl", "99999999999999999999"), ("--ttl", "at most")),
+        (
+            ("enqueue", "csv_generation", "--user", "ada", "--payload", DEEP_PAYLOAD),
+            ("--payload", "nested too deeply"),
+        ),
     ],
 )
 def test_bad_arguments_give_one_line_and_exit_2(
@@ -208,6 +214,20 @@ def test_an_invalid_task_type_is_one_line(capsys: pytest.CaptureFixture[str], en
 
     assert code == 1
     assert_one_line_error(err, "task type")
+
+
+@pytest.mark.parametrize(
+    ("option", "field"), [("--priority", "priority"), ("--max-attempts", "maxAttempts")]
+)
+def test_an_out_of_range_number_for_the_task_is_one_line(
+    capsys: pytest.CaptureFixture[str], env: Env, option: str, field: str
+) -> None:
+    code, _, err = run(
+        capsys, env, "enqueue", "csv_generation", "--user", "ada", option, "99999999999999999999"
+    )
+
+    assert code == 1
+    assert_one_line_error(err, field, "between")
 
 
 def test_showing_an_unknown_task_is_one_line(capsys: pytest.CaptureFixture[str], env: Env) -> None:

@@ -14,7 +14,15 @@ from application.actor import Actor
 from application.errors import Conflict, InvalidRequest, PayloadTooLarge, TaskNotFound
 from application.payloads import MAX_DEPTH, MAX_PAYLOAD_BYTES
 from application.ports import TaskQuery
-from application.tasks import MAX_PAGE, MAX_PAGE_LIMIT, MAX_TYPE_CHARS, TaskService
+from application.tasks import (
+    MAX_ATTEMPTS,
+    MAX_PAGE,
+    MAX_PAGE_LIMIT,
+    MAX_PRIORITY,
+    MAX_TYPE_CHARS,
+    MIN_PRIORITY,
+    TaskService,
+)
 from domain.backoff import BackoffPolicy
 from domain.task import Task, TaskStatus
 from tests.fakes import FakeClock
@@ -152,6 +160,23 @@ def test_enqueue_refuses_a_payload_that_is_not_json(desk: Desk, payload: Any) ->
         desk.service.enqueue(actor=ADA, type="echo", payload=payload)
 
 
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"max_attempts": MAX_ATTEMPTS + 1}, "maxAttempts"),
+        ({"priority": MAX_PRIORITY + 1}, "priority"),
+        ({"priority": MIN_PRIORITY - 1}, "priority"),
+    ],
+    ids=["attempts", "priority-high", "priority-low"],
+)
+def test_enqueue_refuses_numbers_beyond_what_every_store_holds(
+    desk: Desk, options: dict[str, int], field: str
+) -> None:
+    with pytest.raises(InvalidRequest) as refused:
+        desk.service.enqueue(actor=ADA, type="echo", payload={}, **options)
+    assert refused.value.field == field
+
+
 def test_enqueue_refuses_fewer_than_one_attempt(desk: Desk) -> None:
     with pytest.raises(InvalidRequest) as refused:
         desk.service.enqueue(actor=ADA, type="echo", payload={}, max_attempts=0)
@@ -169,7 +194,15 @@ def test_enqueue_refuses_fewer_than_one_attempt(desk: Desk) -> None:
         (TaskQuery(limit=MAX_PAGE_LIMIT + 1), "limit"),
         (TaskQuery(limit=10_000), "limit"),
     ],
-    ids=["page0", "page-3", "page-over-max", "page-overflowing-int64", "limit0", "limit101", "limit10000"],
+    ids=[
+        "page0",
+        "page-3",
+        "page-over-max",
+        "page-overflowing-int64",
+        "limit0",
+        "limit101",
+        "limit10000",
+    ],
 )
 def test_list_refuses_a_bad_page_or_limit_naming_it(
     desk: Desk, query: TaskQuery, field: str

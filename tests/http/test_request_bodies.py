@@ -49,3 +49,37 @@ def test_every_json_endpoint_refuses_a_deeply_nested_body(
 
     assert response.status_code == 400, response.text
     assert "nested too deeply" in response.json()["message"]
+
+
+@pytest.mark.parametrize("path", JSON_ENDPOINTS)
+@pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded", "text/plain", None])
+def test_a_body_not_declared_as_json_is_415_naming_application_json(
+    client: Client, ada: Headers, path: str, content_type: str | None
+) -> None:
+    headers = dict(ada) if content_type is None else {**ada, "Content-Type": content_type}
+
+    response = client.post(path, content=b'{"keywords": ["python"]}', headers=headers)
+
+    assert response.status_code == 415, response.text
+    assert response.json()["error"] == "unsupported_media_type"
+    assert "application/json" in response.json()["message"]
+
+
+def test_json_with_a_charset_parameter_is_accepted(client: Client, ada: Headers) -> None:
+    response = client.post(
+        "/api/jobs/fetch",
+        content=b"{}",
+        headers={**ada, "Content-Type": "application/json; charset=utf-8"},
+    )
+
+    assert response.status_code == 202, response.text
+
+
+def test_a_post_without_a_body_parameter_needs_no_content_type(
+    client: Client, ada: Headers
+) -> None:
+    task_id = client.post("/api/jobs/fetch", json={}, headers=ada).json()["taskId"]
+
+    response = client.post(f"/api/tasks/{task_id}/cancel", headers=ada)
+
+    assert response.status_code == 200, response.text

@@ -20,6 +20,7 @@ from litestar.status_codes import (
     HTTP_404_NOT_FOUND,
     HTTP_409_CONFLICT,
     HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    HTTP_415_UNSUPPORTED_MEDIA_TYPE,
     HTTP_500_INTERNAL_SERVER_ERROR,
 )
 from litestar.types import ExceptionHandlersMap
@@ -38,6 +39,7 @@ _CODES: Mapping[int, str] = {
     HTTP_404_NOT_FOUND: "not_found",
     HTTP_409_CONFLICT: "conflict",
     HTTP_413_REQUEST_ENTITY_TOO_LARGE: "payload_too_large",
+    HTTP_415_UNSUPPORTED_MEDIA_TYPE: "unsupported_media_type",
 }
 
 

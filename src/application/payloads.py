@@ -44,6 +44,47 @@ def check_json_nesting(raw: bytes | str, *, what: str, field: str | None) -> Non
         )
 
 
+#: A \\u escape of a UTF-16 surrogate, paired or not; worth a closer look when present.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def check_json_text(raw: bytes, *, what: str) -> None:
+    """Refuse JSON text that is empty, nested too deeply, or escapes an unpaired surrogate
+    (which no UTF-8 text can hold), each with a message saying so; other faults are left
+    to the decoder. `what` names the text in messages, as in "the request body"."""
+    if not raw.strip():
+        raise InvalidRequest(f"{what} is empty; a JSON object is required")
+    check_json_nesting(raw, what=what, field=None)
+    if not _SURROGATE_ESCAPE.search(raw):
+        return
+    try:
+        # The standard decoder keeps lone surrogates as they are, so they can be found.
+        document = json.loads(raw)
+    except ValueError:
+        return
+    if _has_unpaired_surrogate(document):
+        raise InvalidRequest(
+            f"{what} is not valid UTF-8 JSON: it contains an unpaired surrogate "
+            "(a \\ud800-\\udfff escape without its pair)"
+        )
+
+
+def _has_unpaired_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(
+            _has_unpaired_surrogate(k) or _has_unpaired_surrogate(v) for k, v in value.items()
+        )
+    if isinstance(value, list):
+        return any(_has_unpaired_surrogate(item) for item in value)
+    return False
+
+
 def encoded_size(document: Any) -> int:
     """Bytes of `document` as compact UTF-8 JSON; raises InvalidRequest if it is not JSON."""
     try:

@@ -83,3 +83,66 @@ def test_a_post_without_a_body_parameter_needs_no_content_type(
     response = client.post(f"/api/tasks/{task_id}/cancel", headers=ada)
 
     assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize("path", JSON_ENDPOINTS)
+@pytest.mark.parametrize("body", [b"", b"  \n"], ids=["empty", "blank"])
+def test_an_empty_body_is_400_asking_for_a_json_object(
+    client: Client, ada: Headers, path: str, body: bytes
+) -> None:
+    response = client.post(path, content=body, headers={**ada, "Content-Type": "application/json"})
+
+    assert response.status_code == 400, response.text
+    assert response.json()["message"] == "the request body is empty; a JSON object is required"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["\\ud800", "\\udc00", "a\\ud800b", "\\ud800\\ud800"],
+    ids=["high", "low", "inside", "two-highs"],
+)
+def test_an_unpaired_surrogate_is_400_saying_so(client: Client, ada: Headers, text: str) -> None:
+    body = ('{"columns":["a"],"rows":[["' + text + '"]]}').encode()
+
+    response = client.post(
+        "/api/csv/generate", content=body, headers={**ada, "Content-Type": "application/json"}
+    )
+
+    assert response.status_code == 400, response.text
+    message = response.json()["message"]
+    assert "not valid UTF-8 JSON" in message
+    assert "unpaired surrogate" in message
+
+
+def test_a_paired_surrogate_escape_is_the_character_it_spells(client: Client, ada: Headers) -> None:
+    body = b'{"columns":["a"],"rows":[["\\ud83d\\ude00 and \\\\ud800"]]}'
+
+    response = client.post(
+        "/api/csv/generate", content=body, headers={**ada, "Content-Type": "application/json"}
+    )
+
+    assert response.status_code == 202, response.text
+    task = client.get(response.json()["statusUrl"], headers=ada).json()
+    assert task["payload"]["rows"] == [["\U0001f600 and \\ud800"]]
+
+
+@pytest.mark.parametrize(
+    ("filename", "reason"),
+    [
+        ("a" * 251 + ".csv", "the limit is 200 bytes"),
+        ("bad\x00name.csv", "NUL"),
+        ("dir/name.csv", "path separator"),
+        (".hidden.csv", "starts with a dot"),
+    ],
+    ids=["too-long", "nul", "separator", "dot"],
+)
+def test_a_bad_filename_is_400_saying_what_is_wrong(
+    client: Client, ada: Headers, filename: str, reason: str
+) -> None:
+    body = {"columns": ["a"], "rows": [["1"]], "filename": filename}
+
+    response = client.post("/api/csv/generate", json=body, headers=ada)
+
+    assert response.status_code == 400, response.text
+    assert response.json()["field"] == "filename"
+    assert reason in response.json()["message"]

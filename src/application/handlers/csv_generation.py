@@ -19,7 +19,7 @@ from attrs import frozen
 
 from application.actor import Actor
 from application.errors import InvalidRequest, TaskNotFound
-from application.files import FileStore, is_plain_file_name
+from application.files import FileStore, file_name_problem
 from application.handlers.fields import (
     optional_bool,
     optional_text,
@@ -151,11 +151,9 @@ def read_filters(payload: Mapping[str, Any]) -> PostingFilter:
 
 
 def _check_common(filename: str | None, notify: str | None) -> None:
-    if filename is not None and not is_plain_file_name(filename):
-        raise InvalidRequest(
-            "filename must be a plain file name (no path separators, not starting with a dot)",
-            field="filename",
-        )
+    problem = None if filename is None else file_name_problem(filename)
+    if problem is not None:
+        raise InvalidRequest(f"filename {problem}", field="filename")
     if notify is not None:
         check_address(notify, field="notify")
 

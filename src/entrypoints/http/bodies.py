@@ -8,7 +8,7 @@ from litestar import Request
 from litestar.exceptions import HTTPException
 from litestar.status_codes import HTTP_415_UNSUPPORTED_MEDIA_TYPE
 
-from application.payloads import check_json_nesting
+from application.payloads import check_json_text
 
 AnyRequest = Request[Any, Any, Any]
 JSON_MEDIA_TYPE = "application/json"
@@ -16,7 +16,8 @@ JSON_MEDIA_TYPE = "application/json"
 
 async def check_json_body(request: AnyRequest) -> None:
     """A `before_request` hook for the API: refuse a body no decoder should be handed:
-    one that is not declared application/json (415), or is nested too deeply (400).
+    one that is not declared application/json (415), or is empty, nested too deeply or
+    holds an unpaired surrogate (400, saying which).
 
     Applies to handlers that take a body (a `data` parameter) and only to them.
     """
@@ -30,4 +31,4 @@ async def check_json_body(request: AnyRequest) -> None:
             status_code=HTTP_415_UNSUPPORTED_MEDIA_TYPE,
         )
     body = await request.body()  # Litestar keeps it; the handler's decoding reuses it
-    check_json_nesting(body, what="the request body", field=None)
+    check_json_text(body, what="the request body")

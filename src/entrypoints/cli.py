@@ -26,7 +26,13 @@ from entrypoints.http.app import create_app
 from entrypoints.http.auth import mint_token
 from entrypoints.http.schemas import task_view
 from entrypoints.settings import Settings, SettingsError, StorageKind
-from entrypoints.storage import StorageNotReady, notifications, prepare_storage
+from entrypoints.storage import (
+    StorageNotReady,
+    notifications,
+    prepare_outputs,
+    prepare_storage,
+    usable_directory,
+)
 from entrypoints.worker import Worker
 
 log = logging.getLogger(__name__)
@@ -147,6 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _serve(args: argparse.Namespace, container: Container) -> int:
     prepare_storage(container)
+    prepare_outputs(container)
     worker = container.worker()
     app = create_app(container, worker=worker)
     settings = container.settings()
@@ -167,6 +174,7 @@ def _work(args: argparse.Namespace, container: Container) -> int:
             "DATABASE_URL=memory:// works only with `taskspool serve`"
         )
     prepare_storage(container)
+    prepare_outputs(container)
     worker = container.worker()
     _stop_on_signals(worker)
     with notifications(container):
@@ -181,7 +189,7 @@ def _migrate(args: argparse.Namespace, container: Container) -> int:
 
 
 def _token(args: argparse.Namespace, container: Container) -> int:
-    container.settings().data_dir.mkdir(parents=True, exist_ok=True)
+    usable_directory(container.settings().data_dir, variable="TASKSPOOL_DATA_DIR")
     token = mint_token(
         secret=container.secret(),
         user=args.user,

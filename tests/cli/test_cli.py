@@ -266,3 +266,57 @@ def test_an_unreachable_database_is_one_line(capsys: pytest.CaptureFixture[str],
 
     assert code == 1
     assert_one_line_error(err, "database error")
+
+
+@pytest.fixture
+def a_file(tmp_path: Path) -> Path:
+    """A plain file, so that a directory inside it cannot be created."""
+    path = tmp_path / "plain-file"
+    path.write_text("not a directory")
+    return path
+
+
+@pytest.mark.parametrize("command", [("tasks", "list"), ("token", "--user", "ada"), ("worker",)])
+def test_a_data_directory_that_cannot_be_created_is_named_in_one_line(
+    capsys: pytest.CaptureFixture[str], env: Env, a_file: Path, command: tuple[str, ...]
+) -> None:
+    env["TASKSPOOL_DATA_DIR"] = str(a_file / "x")
+
+    code, _, err = run(capsys, env, *command)
+
+    assert code == 1
+    assert_one_line_error(err, "TASKSPOOL_DATA_DIR", str(a_file / "x"), "Not a directory")
+
+
+def test_a_sqlite_file_whose_directory_cannot_be_created_names_database_url(
+    capsys: pytest.CaptureFixture[str], env: Env, a_file: Path
+) -> None:
+    env["DATABASE_URL"] = f"sqlite:///{a_file}/x/tasks.db"
+
+    code, _, err = run(capsys, env, "tasks", "list")
+
+    assert code == 1
+    assert_one_line_error(err, "DATABASE_URL", str(a_file / "x"), "Not a directory")
+
+
+def test_a_sqlite_database_path_that_is_a_directory_names_database_url(
+    capsys: pytest.CaptureFixture[str], env: Env, tmp_path: Path
+) -> None:
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path}"
+
+    code, _, err = run(capsys, env, "tasks", "list")
+
+    assert code == 1
+    assert_one_line_error(err, "DATABASE_URL", str(tmp_path), "not a file")
+
+
+@pytest.mark.parametrize("variable", ["CSV_OUTPUT_DIR", "MAIL_OUTBOX_DIR"])
+def test_the_worker_refuses_to_start_when_an_output_directory_cannot_be_created(
+    capsys: pytest.CaptureFixture[str], env: Env, a_file: Path, variable: str
+) -> None:
+    env[variable] = str(a_file / "out")
+
+    code, out, err = run(capsys, env, "worker")
+
+    assert (code, out) == (1, "")
+    assert_one_line_error(err, variable, str(a_file / "out"), "Not a directory")

@@ -7,6 +7,7 @@ import logging
 import math
 import os
 import signal
+import socket
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
@@ -49,6 +50,10 @@ class UsageError(Exception):
     """Bad command-line arguments."""
 
 
+class CannotListen(Exception):
+    """`serve` cannot bind its address; nothing has been started."""
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse that raises instead of printing usage and exiting, so errors stay one line."""
 
@@ -85,7 +90,7 @@ def _run(argv: Sequence[str] | None, environ: Mapping[str, str] | None) -> int:
     command: Command = args.run
     try:
         return command(args, build_container(settings))
-    except (SettingsError, StorageNotReady, ApplicationError, ValueError) as exc:
+    except (SettingsError, StorageNotReady, CannotListen, ApplicationError, ValueError) as exc:
         return _fail(f"taskspool: {exc}", EXIT_FAILURE)
     except SQLAlchemyError as exc:
         # Driver messages run over several lines; the first says what went wrong.
@@ -152,19 +157,40 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _serve(args: argparse.Namespace, container: Container) -> int:
-    prepare_storage(container)
-    prepare_outputs(container)
-    worker = container.worker()
-    app = create_app(container, worker=worker)
-    settings = container.settings()
-    config = uvicorn.Config(
-        app, host=args.host, port=args.port, log_config=None, log_level=settings.log_level.lower()
-    )
-    log.info("serving http://%s:%d with %s storage", args.host, args.port, settings.storage)
-    server = uvicorn.Server(config)
-    with notifications(container):
-        server.run()
+    # Bind first: if the address is taken, stop before any storage or worker starts.
+    listening = _listen(args.host, args.port)
+    with listening:
+        prepare_storage(container)
+        prepare_outputs(container)
+        worker = container.worker()
+        app = create_app(container, worker=worker)
+        settings = container.settings()
+        config = uvicorn.Config(
+            app,
+            host=args.host,
+            port=args.port,
+            log_config=None,
+            log_level=settings.log_level.lower(),
+        )
+        log.info("serving http://%s:%d with %s storage", args.host, args.port, settings.storage)
+        server = uvicorn.Server(config)
+        with notifications(container):
+            server.run(sockets=[listening])
     return 0 if server.started else EXIT_FAILURE
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket bound to `host`:`port` and listening; CannotListen says why not."""
+    try:
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        return socket.create_server((host, port), family=addresses[0][0], backlog=2048)
+    except OSError as exc:
+        # create_server appends the address to strerror; the errno alone says why.
+        if exc.errno is not None and exc.errno > 0 and not isinstance(exc, socket.gaierror):
+            reason = os.strerror(exc.errno)
+        else:
+            reason = exc.strerror or str(exc)
+        raise CannotListen(f"cannot listen on {host}:{port}: {reason.lower()}") from None
 
 
 def _work(args: argparse.Namespace, container: Container) -> int:

@@ -8,7 +8,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from application.actor import Actor
-from application.errors import Conflict, InvalidRequest, TaskNotFound
+from application.errors import Conflict, Forbidden, InvalidRequest, TaskNotFound
 from application.payloads import MAX_PAYLOAD_BYTES, check_document
 from application.ports import Clock, QueueSignal, TaskPage, TaskQuery, TaskRepository
 from domain.errors import InvalidTransition
@@ -85,11 +85,17 @@ class TaskService:
         return task
 
     def list(self, *, actor: Actor, query: TaskQuery) -> TaskPage:
-        """A page of the tasks `actor` may see, newest first."""
+        """A page of the tasks `actor` may see, newest first.
+
+        Only an admin may filter by another owner; anyone else asking to is Forbidden
+        rather than silently shown their own tasks.
+        """
         if not 1 <= query.page <= MAX_PAGE:
             raise InvalidRequest(f"page must be between 1 and {MAX_PAGE}", field="page")
         if not 1 <= query.limit <= MAX_PAGE_LIMIT:
             raise InvalidRequest(f"limit must be between 1 and {MAX_PAGE_LIMIT}", field="limit")
+        if not actor.is_admin and query.owner not in (None, actor.name):
+            raise Forbidden("only admins may filter by owner")
         scoped = TaskQuery(
             owner=actor.owner_filter if not actor.is_admin else query.owner,
             type=query.type,

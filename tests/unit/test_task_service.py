@@ -11,7 +11,13 @@ import pytest
 from adapters.memory import InMemoryTaskRepository
 from adapters.signal import EventSignal
 from application.actor import Actor
-from application.errors import Conflict, InvalidRequest, PayloadTooLarge, TaskNotFound
+from application.errors import (
+    Conflict,
+    Forbidden,
+    InvalidRequest,
+    PayloadTooLarge,
+    TaskNotFound,
+)
 from application.payloads import MAX_DEPTH, MAX_PAYLOAD_BYTES
 from application.ports import TaskQuery
 from application.tasks import (
@@ -225,10 +231,17 @@ def test_user_lists_only_their_own_tasks(desk: Desk) -> None:
     assert page.total == 1
 
 
-def test_user_cannot_widen_the_listing_to_another_owner(desk: Desk) -> None:
+def test_a_user_filtering_by_another_owner_is_forbidden(desk: Desk) -> None:
     desk.enqueue(BOB)
-    page = desk.service.list(actor=ADA, query=TaskQuery(owner="bob"))
-    assert page.total == 0
+    with pytest.raises(Forbidden, match="only admins may filter by owner"):
+        desk.service.list(actor=ADA, query=TaskQuery(owner="bob"))
+
+
+def test_a_user_may_name_themselves_as_owner(desk: Desk) -> None:
+    mine = desk.enqueue(ADA)
+    desk.enqueue(BOB)
+    page = desk.service.list(actor=ADA, query=TaskQuery(owner="ada"))
+    assert [t.id for t in page.items] == [mine.id]
 
 
 def test_admin_lists_every_task(desk: Desk) -> None:

@@ -160,8 +160,8 @@ def _serve(args: argparse.Namespace, container: Container) -> int:
     # Bind first: if the address is taken, stop before any storage or worker starts.
     listening = _listen(args.host, args.port)
     with listening:
-        prepare_storage(container)
         prepare_outputs(container)
+        prepare_storage(container)
         worker = container.worker()
         app = create_app(container, worker=worker)
         settings = container.settings()
@@ -199,8 +199,8 @@ def _work(args: argparse.Namespace, container: Container) -> int:
             "a separate worker needs a database shared with the API; "
             "DATABASE_URL=memory:// works only with `taskspool serve`"
         )
-    prepare_storage(container)
     prepare_outputs(container)
+    prepare_storage(container)
     worker = container.worker()
     _stop_on_signals(worker)
     with notifications(container):

@@ -48,8 +48,11 @@ def prepare_storage(container: Container, *, migrate: bool = False) -> None:
 
 def prepare_outputs(container: Container) -> None:
     """Check that the directories a worker writes into can be created and written, so that
-    `serve` and `worker` stop at once instead of failing every export later."""
+    `serve` and `worker` stop at once instead of failing every export later. Call it
+    before prepare_storage, so that nothing is migrated for a process that cannot run."""
     settings = container.settings()
+    # The outputs live in the data directory by default: name the root cause first.
+    usable_directory(settings.data_dir, variable="TASKSPOOL_DATA_DIR")
     usable_directory(settings.csv_output_dir, variable="CSV_OUTPUT_DIR")
     if settings.smtp_url is None:
         usable_directory(settings.outbox_dir, variable="MAIL_OUTBOX_DIR")

@@ -320,3 +320,4 @@ def test_the_worker_refuses_to_start_when_an_output_directory_cannot_be_created(
 
     assert (code, out) == (1, "")
     assert_one_line_error(err, variable, str(a_file / "out"), "Not a directory")
+    assert not (Path(env["TASKSPOOL_DATA_DIR"]) / "taskspool.db").exists()

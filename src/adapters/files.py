@@ -8,7 +8,7 @@ import re
 import tempfile
 from pathlib import Path
 
-from application.files import is_plain_file_name
+from application.files import file_name_problem
 from domain.errors import PermanentTaskError
 
 #: Owner names used as folder names as they are; any other name gets a hashed folder.
@@ -55,8 +55,9 @@ class LocalFileStore:
         return str(path)
 
     def _path(self, name: str, owner: str) -> Path:
-        if not is_plain_file_name(name):
-            raise PermanentTaskError(f"file name {name!r} is not a plain file name")
+        problem = file_name_problem(name)
+        if problem is not None:
+            raise PermanentTaskError(f"file name {name!r} {problem}")
         folder = self._root / owner_folder(owner)
         path = (folder / name).resolve()
         if path.parent != folder.resolve():

@@ -25,6 +25,11 @@ class InvalidRequest(ApplicationError):
         self.field = field
 
 
+class Forbidden(ApplicationError):
+    """The caller is known but may not do this (for example, a non-admin asking for
+    another owner's tasks)."""
+
+
 class PayloadTooLarge(ApplicationError):
     """A task payload is over the documented size limit."""
 

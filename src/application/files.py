@@ -26,13 +26,23 @@ class FileStore(Protocol):
 MAX_NAME_BYTES = 200
 
 
+def file_name_problem(name: str) -> str | None:
+    """What keeps `name` from being a plain file name that stays inside a directory,
+    as a phrase that completes "filename ...", or None if it is one."""
+    if not name:
+        return "is empty"
+    if "/" in name or "\\" in name:
+        return "contains a path separator (/ or \\); give a file name, not a path"
+    if name.startswith("."):
+        return "starts with a dot"
+    if "\x00" in name:
+        return "contains a NUL character (\\u0000)"
+    size = len(name.encode("utf-8", "replace"))
+    if size > MAX_NAME_BYTES:
+        return f"is {size} bytes long as UTF-8; the limit is {MAX_NAME_BYTES} bytes"
+    return None
+
+
 def is_plain_file_name(name: str) -> bool:
     """True for a name that stays inside a directory: no separators, no dot-files, bounded."""
-    return not (
-        not name
-        or name.startswith(".")
-        or "/" in name
-        or "\\" in name
-        or "\x00" in name
-        or len(name.encode("utf-8", "replace")) > MAX_NAME_BYTES
-    )
+    return file_name_problem(name) is None

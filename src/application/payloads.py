@@ -8,6 +8,8 @@ cannot bloat the table.
 from __future__ import annotations
 
 import json
+import re
+from itertools import accumulate
 from typing import Any
 
 from application.errors import InvalidRequest, PayloadTooLarge
@@ -18,6 +20,69 @@ MAX_PAYLOAD_BYTES = 1_048_576
 MAX_RESULT_BYTES = 262_144
 #: Deepest nesting accepted; deeper documents are refused rather than risk recursion limits.
 MAX_DEPTH = 64
+
+
+#: A JSON string, escapes included; its brackets do not nest anything.
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+#: Every byte but the four brackets, to delete before counting depth.
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_DEPTH_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+
+
+def check_json_nesting(raw: bytes | str, *, what: str, field: str | None) -> None:
+    """Refuse JSON text nested deeper than MAX_DEPTH, before any decoder recurses into it.
+
+    Decoders recurse once per level, so a document thousands of levels deep exhausts
+    the interpreter's recursion limit; counting brackets outside strings needs none.
+    """
+    data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
+    brackets = _JSON_STRING.sub(b"", data).translate(None, delete=_NOT_BRACKETS)
+    depth = max(accumulate(_DEPTH_STEP[b] for b in brackets), default=0)
+    if depth > MAX_DEPTH + 1:
+        raise InvalidRequest(
+            f"{what} is nested too deeply: more than {MAX_DEPTH} levels", field=field
+        )
+
+
+#: A \\u escape of a UTF-16 surrogate, paired or not; worth a closer look when present.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def check_json_text(raw: bytes, *, what: str) -> None:
+    """Refuse JSON text that is empty, nested too deeply, or escapes an unpaired surrogate
+    (which no UTF-8 text can hold), each with a message saying so; other faults are left
+    to the decoder. `what` names the text in messages, as in "the request body"."""
+    if not raw.strip():
+        raise InvalidRequest(f"{what} is empty; a JSON object is required")
+    check_json_nesting(raw, what=what, field=None)
+    if not _SURROGATE_ESCAPE.search(raw):
+        return
+    try:
+        # The standard decoder keeps lone surrogates as they are, so they can be found.
+        document = json.loads(raw)
+    except ValueError:
+        return
+    if _has_unpaired_surrogate(document):
+        raise InvalidRequest(
+            f"{what} is not valid UTF-8 JSON: it contains an unpaired surrogate "
+            "(a \\ud800-\\udfff escape without its pair)"
+        )
+
+
+def _has_unpaired_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(
+            _has_unpaired_surrogate(k) or _has_unpaired_surrogate(v) for k, v in value.items()
+        )
+    if isinstance(value, list):
+        return any(_has_unpaired_surrogate(item) for item in value)
+    return False
 
 
 def encoded_size(document: Any) -> int:

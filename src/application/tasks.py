@@ -8,7 +8,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from application.actor import Actor
-from application.errors import Conflict, InvalidRequest, TaskNotFound
+from application.errors import Conflict, Forbidden, InvalidRequest, TaskNotFound
 from application.payloads import MAX_PAYLOAD_BYTES, check_document
 from application.ports import Clock, QueueSignal, TaskPage, TaskQuery, TaskRepository
 from domain.errors import InvalidTransition
@@ -16,7 +16,14 @@ from domain.task import Task
 
 #: Most tasks one page may hold.
 MAX_PAGE_LIMIT = 100
+#: Highest page number: keeps the row offset, (page - 1) x limit, far inside the
+#: signed 64-bit integers every database takes (at most about 10^11).
+MAX_PAGE = 1_000_000_000
 MAX_TYPE_CHARS = 100
+#: Most attempts a task may be given.
+MAX_ATTEMPTS = 1000
+#: Priorities fit the 32-bit integer column every store keeps them in.
+MIN_PRIORITY, MAX_PRIORITY = -(2**31), 2**31 - 1
 
 
 class TaskService:
@@ -48,8 +55,14 @@ class TaskService:
         """Store a new pending task owned by `actor` and wake a worker."""
         _check_type(type)
         check_document(payload, field="payload", limit=MAX_PAYLOAD_BYTES)
-        if max_attempts < 1:
-            raise InvalidRequest("maxAttempts must be at least 1", field="maxAttempts")
+        if not 1 <= max_attempts <= MAX_ATTEMPTS:
+            raise InvalidRequest(
+                f"maxAttempts must be between 1 and {MAX_ATTEMPTS}", field="maxAttempts"
+            )
+        if not MIN_PRIORITY <= priority <= MAX_PRIORITY:
+            raise InvalidRequest(
+                f"priority must be between {MIN_PRIORITY} and {MAX_PRIORITY}", field="priority"
+            )
         task = Task.create(
             id=self._new_id(),
             type=type,
@@ -72,11 +85,17 @@ class TaskService:
         return task
 
     def list(self, *, actor: Actor, query: TaskQuery) -> TaskPage:
-        """A page of the tasks `actor` may see, newest first."""
-        if query.page < 1:
-            raise InvalidRequest("page must be at least 1", field="page")
+        """A page of the tasks `actor` may see, newest first.
+
+        Only an admin may filter by another owner; anyone else asking to is Forbidden
+        rather than silently shown their own tasks.
+        """
+        if not 1 <= query.page <= MAX_PAGE:
+            raise InvalidRequest(f"page must be between 1 and {MAX_PAGE}", field="page")
         if not 1 <= query.limit <= MAX_PAGE_LIMIT:
             raise InvalidRequest(f"limit must be between 1 and {MAX_PAGE_LIMIT}", field="limit")
+        if not actor.is_admin and query.owner not in (None, actor.name):
+            raise Forbidden("only admins may filter by owner")
         scoped = TaskQuery(
             owner=actor.owner_filter if not actor.is_admin else query.owner,
             type=query.type,

@@ -8,9 +8,11 @@ import json
 from typing import Any
 from uuid import UUID
 
-from application.tasks import MAX_PAGE_LIMIT
+from application.errors import InvalidRequest
+from application.payloads import check_json_nesting
+from application.tasks import MAX_PAGE, MAX_PAGE_LIMIT
 from domain.task import TaskStatus
-from entrypoints.http.auth import check_user_name
+from entrypoints.http.auth import MAX_TOKEN_TTL, check_user_name
 
 
 def positive_int(text: str) -> int:
@@ -27,6 +29,23 @@ def page_limit(text: str) -> int:
     value = positive_int(text)
     if value > MAX_PAGE_LIMIT:
         raise argparse.ArgumentTypeError(f"must be at most {MAX_PAGE_LIMIT}, got {value}")
+    return value
+
+
+def page_number(text: str) -> int:
+    value = positive_int(text)
+    if value > MAX_PAGE:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_PAGE}, got {value}")
+    return value
+
+
+def token_ttl(text: str) -> int:
+    value = positive_int(text)
+    if value > MAX_TOKEN_TTL.total_seconds():
+        raise argparse.ArgumentTypeError(
+            f"must be at most {MAX_TOKEN_TTL.total_seconds():.0f} seconds "
+            f"({MAX_TOKEN_TTL.days} days), got {value}"
+        )
     return value
 
 
@@ -60,6 +79,11 @@ def task_status(text: str) -> TaskStatus:
 
 
 def json_object(text: str) -> dict[str, Any]:
+    try:
+        # json.loads recurses per level; refuse deep text before it can exhaust the stack.
+        check_json_nesting(text, what="the JSON", field=None)
+    except InvalidRequest as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:

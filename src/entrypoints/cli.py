@@ -7,6 +7,7 @@ import logging
 import math
 import os
 import signal
+import socket
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
@@ -26,7 +27,13 @@ from entrypoints.http.app import create_app
 from entrypoints.http.auth import mint_token
 from entrypoints.http.schemas import task_view
 from entrypoints.settings import Settings, SettingsError, StorageKind
-from entrypoints.storage import StorageNotReady, notifications, prepare_storage
+from entrypoints.storage import (
+    StorageNotReady,
+    notifications,
+    prepare_outputs,
+    prepare_storage,
+    usable_directory,
+)
 from entrypoints.worker import Worker
 
 log = logging.getLogger(__name__)
@@ -43,6 +50,10 @@ class UsageError(Exception):
     """Bad command-line arguments."""
 
 
+class CannotListen(Exception):
+    """`serve` cannot bind its address; nothing has been started."""
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse that raises instead of printing usage and exiting, so errors stay one line."""
 
@@ -51,7 +62,22 @@ class _Parser(argparse.ArgumentParser):
 
 
 def main(argv: Sequence[str] | None = None, *, environ: Mapping[str, str] | None = None) -> int:
-    """Run one command; print one readable line on stderr and return non-zero on failure."""
+    """Run one command; print one readable line on stderr and return non-zero on failure.
+
+    Whatever goes wrong, stderr gets one line and never a traceback; an error nobody
+    foresaw also logs its traceback at DEBUG (LOG_LEVEL=DEBUG shows it).
+    """
+    try:
+        return _run(argv, environ)
+    except Exception as exc:
+        log.debug("unexpected error", exc_info=exc)
+        return _fail(
+            f"taskspool: unexpected error: {type(exc).__name__}: {_first_line(exc)}",
+            EXIT_FAILURE,
+        )
+
+
+def _run(argv: Sequence[str] | None, environ: Mapping[str, str] | None) -> int:
     try:
         args = build_parser().parse_args(argv)
     except UsageError as exc:
@@ -64,7 +90,7 @@ def main(argv: Sequence[str] | None = None, *, environ: Mapping[str, str] | None
     command: Command = args.run
     try:
         return command(args, build_container(settings))
-    except (SettingsError, StorageNotReady, ApplicationError, ValueError) as exc:
+    except (SettingsError, StorageNotReady, CannotListen, ApplicationError, ValueError) as exc:
         return _fail(f"taskspool: {exc}", EXIT_FAILURE)
     except SQLAlchemyError as exc:
         # Driver messages run over several lines; the first says what went wrong.
@@ -95,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     token.add_argument("--admin", action="store_true", help="let the token see every task")
     token.add_argument(
-        "--ttl", type=arguments.positive_int, default=86_400, help="lifetime in seconds"
+        "--ttl", type=arguments.token_ttl, default=86_400, help="lifetime in seconds"
     )
     token.set_defaults(run=_token)
 
@@ -118,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     listing.add_argument("--type", dest="task_type", help="only tasks of this type")
     listing.add_argument("--user", type=arguments.user_name, help="only tasks this user owns")
-    listing.add_argument("--page", type=arguments.positive_int, default=1)
+    listing.add_argument("--page", type=arguments.page_number, default=1)
     listing.add_argument("--limit", type=arguments.page_limit, default=20)
     listing.set_defaults(run=_list)
     show = tasks.add_parser("show", help="print one task as JSON")
@@ -131,18 +157,40 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _serve(args: argparse.Namespace, container: Container) -> int:
-    prepare_storage(container)
-    worker = container.worker()
-    app = create_app(container, worker=worker)
-    settings = container.settings()
-    config = uvicorn.Config(
-        app, host=args.host, port=args.port, log_config=None, log_level=settings.log_level.lower()
-    )
-    log.info("serving http://%s:%d with %s storage", args.host, args.port, settings.storage)
-    server = uvicorn.Server(config)
-    with notifications(container):
-        server.run()
+    # Bind first: if the address is taken, stop before any storage or worker starts.
+    listening = _listen(args.host, args.port)
+    with listening:
+        prepare_outputs(container)
+        prepare_storage(container)
+        worker = container.worker()
+        app = create_app(container, worker=worker)
+        settings = container.settings()
+        config = uvicorn.Config(
+            app,
+            host=args.host,
+            port=args.port,
+            log_config=None,
+            log_level=settings.log_level.lower(),
+        )
+        log.info("serving http://%s:%d with %s storage", args.host, args.port, settings.storage)
+        server = uvicorn.Server(config)
+        with notifications(container):
+            server.run(sockets=[listening])
     return 0 if server.started else EXIT_FAILURE
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket bound to `host`:`port` and listening; CannotListen says why not."""
+    try:
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        return socket.create_server((host, port), family=addresses[0][0], backlog=2048)
+    except OSError as exc:
+        # create_server appends the address to strerror; the errno alone says why.
+        if exc.errno is not None and exc.errno > 0 and not isinstance(exc, socket.gaierror):
+            reason = os.strerror(exc.errno)
+        else:
+            reason = exc.strerror or str(exc)
+        raise CannotListen(f"cannot listen on {host}:{port}: {reason.lower()}") from None
 
 
 def _work(args: argparse.Namespace, container: Container) -> int:
@@ -151,6 +199,7 @@ def _work(args: argparse.Namespace, container: Container) -> int:
             "a separate worker needs a database shared with the API; "
             "DATABASE_URL=memory:// works only with `taskspool serve`"
         )
+    prepare_outputs(container)
     prepare_storage(container)
     worker = container.worker()
     _stop_on_signals(worker)
@@ -166,7 +215,7 @@ def _migrate(args: argparse.Namespace, container: Container) -> int:
 
 
 def _token(args: argparse.Namespace, container: Container) -> int:
-    container.settings().data_dir.mkdir(parents=True, exist_ok=True)
+    usable_directory(container.settings().data_dir, variable="TASKSPOOL_DATA_DIR")
     token = mint_token(
         secret=container.secret(),
         user=args.user,
@@ -258,7 +307,7 @@ def _configure_logging(settings: Settings) -> None:
         logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
-def _first_line(exc: SQLAlchemyError) -> str:
+def _first_line(exc: Exception) -> str:
     cause = getattr(exc, "orig", None) or exc
     lines = str(cause).strip().splitlines()
     return lines[0] if lines else type(exc).__name__

@@ -99,7 +99,7 @@ class Settings:
         """
         env = _Env(mapping)
         data_dir = Path(env.get("TASKSPOOL_DATA_DIR") or DEFAULT_DATA_DIR)
-        database_url = env.get("DATABASE_URL") or f"sqlite:///{data_dir / 'taskspool.db'}"
+        database_url = env.get("DATABASE_URL") or default_database_url(data_dir)
         storage = _storage_kind(database_url)
         concurrency = env.integer("WORKER_CONCURRENCY", default=4, minimum=1, maximum=1000)
         backoff_base = env.seconds("BACKOFF_BASE_SECONDS", default=5)
@@ -137,6 +137,11 @@ class Settings:
             mail_from=_mail_from(env.get("MAIL_FROM") or DEFAULT_MAIL_FROM),
             mail_outbox_dir=Path(env.get("MAIL_OUTBOX_DIR") or data_dir / "outbox"),
         )
+
+
+def default_database_url(data_dir: Path) -> str:
+    """The SQLite file in the data directory, used when DATABASE_URL is unset."""
+    return f"sqlite:///{data_dir / 'taskspool.db'}"
 
 
 class _Env:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -11,11 +12,15 @@ from uuid import uuid4
 import jwt
 import pytest
 
+from entrypoints import cli
 from entrypoints.cli import main
+from entrypoints.container import Container
 from entrypoints.secret import load_or_create_secret
+from entrypoints.settings import Settings
 
 TASKSPOOL = Path(sys.executable).parent / "taskspool"
 Env = dict[str, str]
+DEEP_PAYLOAD = '{"a":' + "[" * 1500 + "]" * 1500 + "}"
 
 
 @pytest.fixture
@@ -74,6 +79,12 @@ def test_an_admin_token_carries_the_admin_role(
         (("tasks", "show", "nope"), ("not a task id",)),
         (("tasks", "list", "--status", "bogus"), ("--status", "pending")),
         (("tasks", "list", "--limit", "1000"), ("--limit", "at most 100")),
+        (("tasks", "list", "--page", "99999999999999999999"), ("--page", "at most 1000000000")),
+        (("token", "--user", "ada", "--ttl", "99999999999999999999"), ("--ttl", "at most")),
+        (
+            ("enqueue", "csv_generation", "--user", "ada", "--payload", DEEP_PAYLOAD),
+            ("--payload", "nested too deeply"),
+        ),
     ],
 )
 def test_bad_arguments_give_one_line_and_exit_2(
@@ -120,6 +131,28 @@ def test_the_console_script_reports_errors_in_one_line(tmp_path: Path) -> None:
 
     assert result.returncode == 2
     assert_one_line_error(result.stderr, "taskspool tasks show", "not a task id")
+
+
+def test_an_unforeseen_error_is_one_line_with_the_traceback_only_in_the_debug_log(
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    env: Env,
+) -> None:
+    def broken(settings: Settings) -> Container:
+        raise RuntimeError("something nobody foresaw\nwith a second line")
+
+    monkeypatch.setattr(cli, "build_container", broken)
+    caplog.set_level(logging.DEBUG, logger=cli.__name__)
+
+    code, out, err = run(capsys, env, "tasks", "list")
+
+    assert (code, out) == (1, "")
+    assert_one_line_error(err, "RuntimeError", "something nobody foresaw")
+    logged = [r for r in caplog.records if r.levelno == logging.DEBUG and r.exc_info]
+    assert logged
+    assert logged[0].exc_info is not None
+    assert isinstance(logged[0].exc_info[1], RuntimeError)
 
 
 def test_enqueue_prints_the_id_that_tasks_show_describes(
@@ -183,6 +216,20 @@ def test_an_invalid_task_type_is_one_line(capsys: pytest.CaptureFixture[str], en
     assert_one_line_error(err, "task type")
 
 
+@pytest.mark.parametrize(
+    ("option", "field"), [("--priority", "priority"), ("--max-attempts", "maxAttempts")]
+)
+def test_an_out_of_range_number_for_the_task_is_one_line(
+    capsys: pytest.CaptureFixture[str], env: Env, option: str, field: str
+) -> None:
+    code, _, err = run(
+        capsys, env, "enqueue", "csv_generation", "--user", "ada", option, "99999999999999999999"
+    )
+
+    assert code == 1
+    assert_one_line_error(err, field, "between")
+
+
 def test_showing_an_unknown_task_is_one_line(capsys: pytest.CaptureFixture[str], env: Env) -> None:
     code, _, err = run(capsys, env, "tasks", "show", str(uuid4()))
 
@@ -219,3 +266,58 @@ def test_an_unreachable_database_is_one_line(capsys: pytest.CaptureFixture[str],
 
     assert code == 1
     assert_one_line_error(err, "database error")
+
+
+@pytest.fixture
+def a_file(tmp_path: Path) -> Path:
+    """A plain file, so that a directory inside it cannot be created."""
+    path = tmp_path / "plain-file"
+    path.write_text("not a directory")
+    return path
+
+
+@pytest.mark.parametrize("command", [("tasks", "list"), ("token", "--user", "ada"), ("worker",)])
+def test_a_data_directory_that_cannot_be_created_is_named_in_one_line(
+    capsys: pytest.CaptureFixture[str], env: Env, a_file: Path, command: tuple[str, ...]
+) -> None:
+    env["TASKSPOOL_DATA_DIR"] = str(a_file / "x")
+
+    code, _, err = run(capsys, env, *command)
+
+    assert code == 1
+    assert_one_line_error(err, "TASKSPOOL_DATA_DIR", str(a_file / "x"), "Not a directory")
+
+
+def test_a_sqlite_file_whose_directory_cannot_be_created_names_database_url(
+    capsys: pytest.CaptureFixture[str], env: Env, a_file: Path
+) -> None:
+    env["DATABASE_URL"] = f"sqlite:///{a_file}/x/tasks.db"
+
+    code, _, err = run(capsys, env, "tasks", "list")
+
+    assert code == 1
+    assert_one_line_error(err, "DATABASE_URL", str(a_file / "x"), "Not a directory")
+
+
+def test_a_sqlite_database_path_that_is_a_directory_names_database_url(
+    capsys: pytest.CaptureFixture[str], env: Env, tmp_path: Path
+) -> None:
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path}"
+
+    code, _, err = run(capsys, env, "tasks", "list")
+
+    assert code == 1
+    assert_one_line_error(err, "DATABASE_URL", str(tmp_path), "not a file")
+
+
+@pytest.mark.parametrize("variable", ["CSV_OUTPUT_DIR", "MAIL_OUTBOX_DIR"])
+def test_the_worker_refuses_to_start_when_an_output_directory_cannot_be_created(
+    capsys: pytest.CaptureFixture[str], env: Env, a_file: Path, variable: str
+) -> None:
+    env[variable] = str(a_file / "out")
+
+    code, out, err = run(capsys, env, "worker")
+
+    assert (code, out) == (1, "")
+    assert_one_line_error(err, variable, str(a_file / "out"), "Not a directory")
+    assert not (Path(env["TASKSPOOL_DATA_DIR"]) / "taskspool.db").exists()

@@ -144,3 +144,26 @@ def test_a_csv_export_goes_from_202_to_completed(service: Service, tmp_path: Pat
     log = service.log.read_text()
     assert "stopped; released 0 tasks" in log
     assert "Traceback" not in log
+
+
+def test_serve_on_a_port_in_use_says_so_in_one_line_and_starts_nothing(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {"PATH": "/usr/bin:/bin", "TASKSPOOL_DATA_DIR": str(tmp_path / "data")}
+
+        result = subprocess.run(
+            [str(TASKSPOOL), "serve", "--port", str(port)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=PATIENCE,
+            check=False,
+        )
+
+    assert result.returncode == 1
+    assert (
+        result.stderr == f"taskspool: cannot listen on 127.0.0.1:{port}: address already in use\n"
+    )
+    assert not (tmp_path / "data").exists()  # no storage prepared, no worker started

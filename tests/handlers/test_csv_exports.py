@@ -163,3 +163,20 @@ def test_an_explicit_table_still_renders_as_before(queue: Queue) -> None:
     content = Path(task.result["path"]).read_bytes()
     assert content == b'a,b\r\n\'-1,"x,y"\r\n'
     assert list(csv.reader(io.StringIO(content.decode()))) == [["a", "b"], ["'-1", "x,y"]]
+
+
+def test_only_string_cells_are_guarded_and_values_keep_their_json_spelling(queue: Queue) -> None:
+    payload = {
+        "columns": ["n", "f", "b", "s", "formula", "null"],
+        "rows": [[-5, -2.5, False, "-", "=1+1", None], [7, 0.5, True, "plain", "@x", None]],
+        "filename": "values.csv",
+    }
+
+    task = queue.run(queue.enqueue("csv_generation", payload))
+
+    assert task.result is not None
+    rows = list(csv.reader(io.StringIO(Path(task.result["path"]).read_text())))
+    assert rows[1:] == [
+        ["-5", "-2.5", "false", "'-", "'=1+1", ""],
+        ["7", "0.5", "true", "plain", "'@x", ""],
+    ]

@@ -148,6 +148,17 @@ def test_admin_lists_every_users_tasks_and_may_filter_by_owner(
     assert ids(client.get("/api/tasks?owner=bob", headers=admin)) == [str(bobs.id)]
 
 
+def test_a_user_filtering_by_another_owner_is_403(
+    client: Client, container: Container, ada: Headers
+) -> None:
+    store(container, owner="bob")
+
+    response = client.get("/api/tasks?owner=bob", headers=ada)
+
+    assert response.status_code == 403
+    assert response.json() == {"error": "forbidden", "message": "only admins may filter by owner"}
+
+
 def test_list_filters_by_status_and_type(
     client: Client, container: Container, clock: FakeClock, ada: Headers
 ) -> None:
@@ -182,6 +193,7 @@ def test_list_pages_newest_first(
         ("limit=many", "limit"),
         ("page=0", "page"),
         ("page=-3", "page"),
+        ("page=922337203685477580", "page"),
     ],
 )
 def test_bad_list_parameters_are_400_naming_the_parameter(

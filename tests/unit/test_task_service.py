@@ -11,10 +11,24 @@ import pytest
 from adapters.memory import InMemoryTaskRepository
 from adapters.signal import EventSignal
 from application.actor import Actor
-from application.errors import Conflict, InvalidRequest, PayloadTooLarge, TaskNotFound
+from application.errors import (
+    Conflict,
+    Forbidden,
+    InvalidRequest,
+    PayloadTooLarge,
+    TaskNotFound,
+)
 from application.payloads import MAX_DEPTH, MAX_PAYLOAD_BYTES
 from application.ports import TaskQuery
-from application.tasks import MAX_PAGE_LIMIT, MAX_TYPE_CHARS, TaskService
+from application.tasks import (
+    MAX_ATTEMPTS,
+    MAX_PAGE,
+    MAX_PAGE_LIMIT,
+    MAX_PRIORITY,
+    MAX_TYPE_CHARS,
+    MIN_PRIORITY,
+    TaskService,
+)
 from domain.backoff import BackoffPolicy
 from domain.task import Task, TaskStatus
 from tests.fakes import FakeClock
@@ -152,6 +166,23 @@ def test_enqueue_refuses_a_payload_that_is_not_json(desk: Desk, payload: Any) ->
         desk.service.enqueue(actor=ADA, type="echo", payload=payload)
 
 
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"max_attempts": MAX_ATTEMPTS + 1}, "maxAttempts"),
+        ({"priority": MAX_PRIORITY + 1}, "priority"),
+        ({"priority": MIN_PRIORITY - 1}, "priority"),
+    ],
+    ids=["attempts", "priority-high", "priority-low"],
+)
+def test_enqueue_refuses_numbers_beyond_what_every_store_holds(
+    desk: Desk, options: dict[str, int], field: str
+) -> None:
+    with pytest.raises(InvalidRequest) as refused:
+        desk.service.enqueue(actor=ADA, type="echo", payload={}, **options)
+    assert refused.value.field == field
+
+
 def test_enqueue_refuses_fewer_than_one_attempt(desk: Desk) -> None:
     with pytest.raises(InvalidRequest) as refused:
         desk.service.enqueue(actor=ADA, type="echo", payload={}, max_attempts=0)
@@ -163,11 +194,21 @@ def test_enqueue_refuses_fewer_than_one_attempt(desk: Desk) -> None:
     [
         (TaskQuery(page=0), "page"),
         (TaskQuery(page=-3), "page"),
+        (TaskQuery(page=MAX_PAGE + 1), "page"),
+        (TaskQuery(page=922_337_203_685_477_580), "page"),
         (TaskQuery(limit=0), "limit"),
         (TaskQuery(limit=MAX_PAGE_LIMIT + 1), "limit"),
         (TaskQuery(limit=10_000), "limit"),
     ],
-    ids=["page0", "page-3", "limit0", "limit101", "limit10000"],
+    ids=[
+        "page0",
+        "page-3",
+        "page-over-max",
+        "page-overflowing-int64",
+        "limit0",
+        "limit101",
+        "limit10000",
+    ],
 )
 def test_list_refuses_a_bad_page_or_limit_naming_it(
     desk: Desk, query: TaskQuery, field: str
@@ -190,10 +231,17 @@ def test_user_lists_only_their_own_tasks(desk: Desk) -> None:
     assert page.total == 1
 
 
-def test_user_cannot_widen_the_listing_to_another_owner(desk: Desk) -> None:
+def test_a_user_filtering_by_another_owner_is_forbidden(desk: Desk) -> None:
     desk.enqueue(BOB)
-    page = desk.service.list(actor=ADA, query=TaskQuery(owner="bob"))
-    assert page.total == 0
+    with pytest.raises(Forbidden, match="only admins may filter by owner"):
+        desk.service.list(actor=ADA, query=TaskQuery(owner="bob"))
+
+
+def test_a_user_may_name_themselves_as_owner(desk: Desk) -> None:
+    mine = desk.enqueue(ADA)
+    desk.enqueue(BOB)
+    page = desk.service.list(actor=ADA, query=TaskQuery(owner="ada"))
+    assert [t.id for t in page.items] == [mine.id]
 
 
 def test_admin_lists_every_task(desk: Desk) -> None:

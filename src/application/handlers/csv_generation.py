@@ -19,7 +19,7 @@ from attrs import frozen
 
 from application.actor import Actor
 from application.errors import InvalidRequest, TaskNotFound
-from application.files import FileStore, is_plain_file_name
+from application.files import FileStore, file_name_problem
 from application.handlers.fields import (
     optional_bool,
     optional_text,
@@ -39,7 +39,8 @@ from domain.task import JsonObject, Task, TaskStatus
 log = logging.getLogger(__name__)
 
 TASK_TYPE = "csv_generation"
-#: Leading characters a spreadsheet reads as a formula; such cells get a leading quote.
+#: Leading characters a spreadsheet reads as a formula; string cells starting with one
+#: get a leading apostrophe (numbers, booleans and null are never changed).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 #: Most postings one export writes.
 MAX_EXPORT_ROWS = 100_000
@@ -150,11 +151,9 @@ def read_filters(payload: Mapping[str, Any]) -> PostingFilter:
 
 
 def _check_common(filename: str | None, notify: str | None) -> None:
-    if filename is not None and not is_plain_file_name(filename):
-        raise InvalidRequest(
-            "filename must be a plain file name (no path separators, not starting with a dot)",
-            field="filename",
-        )
+    problem = None if filename is None else file_name_problem(filename)
+    if problem is not None:
+        raise InvalidRequest(f"filename {problem}", field="filename")
     if notify is not None:
         check_address(notify, field="notify")
 
@@ -169,13 +168,19 @@ def render_csv(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> bytes:
 
 
 def _cell(value: Any) -> str:
+    """A JSON value as CSV text: numbers as numbers, `true`/`false`, null as empty.
+
+    Only strings are guarded: one starting with = + - @ tab or CR gets a leading
+    apostrophe, so a spreadsheet shows it as text instead of running a formula. A
+    number such as -5 is data, and stays as it is.
+    """
+    if isinstance(value, str):
+        return "'" + value if value.startswith(FORMULA_PREFIXES) else value
     if isinstance(value, bool):
-        text = "true" if value else "false"
-    else:
-        text = "" if value is None else str(value)
-    if text.startswith(FORMULA_PREFIXES):
-        return "'" + text
-    return text
+        return "true" if value else "false"
+    if value is None:
+        return ""
+    return str(value)
 
 
 def posting_row(posting: JobPosting) -> list[Any]:

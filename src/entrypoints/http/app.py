@@ -21,6 +21,7 @@ from application.payloads import MAX_PAYLOAD_BYTES
 from application.tasks import TaskService
 from entrypoints.container import Container
 from entrypoints.http.auth import BearerAuthMiddleware
+from entrypoints.http.bodies import check_json_body
 from entrypoints.http.converted import CsvController, JobsController, MatchingController
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.schemas import Health
@@ -66,6 +67,7 @@ def create_app(container: Container, *, worker: Worker | None = None) -> Litesta
             "job_source": Provide(job_source, sync_to_thread=False),
         },
         security=[{"bearer": []}],
+        before_request=check_json_body,
     )
     lifespan: list[Callable[[Litestar], AbstractAsyncContextManager[None]]] = []
     if worker is not None:

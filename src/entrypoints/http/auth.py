@@ -33,12 +33,16 @@ def check_user_name(user: str) -> str:
     return user
 
 
+#: Longest token lifetime: ten years, far inside what datetime and JWT can hold.
+MAX_TOKEN_TTL = timedelta(days=3650)
+
+
 def mint_token(
     *, secret: str, user: str, now: datetime, ttl: timedelta, admin: bool = False
 ) -> str:
     """A signed token naming `user` (and the admin role), valid from `now` for `ttl`."""
-    if ttl <= timedelta(0):
-        raise ValueError("token lifetime must be positive")
+    if not timedelta(0) < ttl <= MAX_TOKEN_TTL:
+        raise ValueError(f"token lifetime must be positive and at most {MAX_TOKEN_TTL.days} days")
     claims: dict[str, Any] = {"sub": check_user_name(user), "iat": now, "exp": now + ttl}
     if admin:
         claims["role"] = ADMIN_ROLE

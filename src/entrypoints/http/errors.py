@@ -17,14 +17,22 @@ from litestar.exceptions import (
 from litestar.status_codes import (
     HTTP_400_BAD_REQUEST,
     HTTP_401_UNAUTHORIZED,
+    HTTP_403_FORBIDDEN,
     HTTP_404_NOT_FOUND,
     HTTP_409_CONFLICT,
     HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    HTTP_415_UNSUPPORTED_MEDIA_TYPE,
     HTTP_500_INTERNAL_SERVER_ERROR,
 )
 from litestar.types import ExceptionHandlersMap
 
-from application.errors import Conflict, InvalidRequest, PayloadTooLarge, TaskNotFound
+from application.errors import (
+    Conflict,
+    Forbidden,
+    InvalidRequest,
+    PayloadTooLarge,
+    TaskNotFound,
+)
 from entrypoints.http.schemas import ErrorBody
 
 log = logging.getLogger(__name__)
@@ -35,9 +43,11 @@ _NAMED_FIELD = re.compile(r"(?:unknown|missing required) field `([^`]+)`")
 _CODES: Mapping[int, str] = {
     HTTP_400_BAD_REQUEST: "invalid_request",
     HTTP_401_UNAUTHORIZED: "unauthorized",
+    HTTP_403_FORBIDDEN: "forbidden",
     HTTP_404_NOT_FOUND: "not_found",
     HTTP_409_CONFLICT: "conflict",
     HTTP_413_REQUEST_ENTITY_TOO_LARGE: "payload_too_large",
+    HTTP_415_UNSUPPORTED_MEDIA_TYPE: "unsupported_media_type",
 }
 
 
@@ -56,6 +66,10 @@ def error_response(
 
 def _not_found(_: AnyRequest, exc: TaskNotFound) -> Response[ErrorBody]:
     return error_response(HTTP_404_NOT_FOUND, str(exc))
+
+
+def _forbidden(_: AnyRequest, exc: Forbidden) -> Response[ErrorBody]:
+    return error_response(HTTP_403_FORBIDDEN, str(exc))
 
 
 def _invalid(_: AnyRequest, exc: InvalidRequest) -> Response[ErrorBody]:
@@ -113,6 +127,7 @@ def _unexpected(request: AnyRequest, exc: Exception) -> Response[ErrorBody]:
 
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     TaskNotFound: _not_found,
+    Forbidden: _forbidden,
     InvalidRequest: _invalid,
     PayloadTooLarge: _too_large,
     Conflict: _conflict,

@@ -12,7 +12,7 @@ from litestar.status_codes import HTTP_200_OK
 
 from application.actor import Actor
 from application.ports import TaskQuery
-from application.tasks import MAX_PAGE_LIMIT, TaskService
+from application.tasks import MAX_PAGE, MAX_PAGE_LIMIT, TaskService
 from domain.task import TaskStatus
 from entrypoints.http.schemas import TaskPageView, TaskView, task_summary, task_view
 
@@ -35,7 +35,7 @@ class TaskController(Controller):
         task_type: Annotated[str | None, QueryParameter(name="type")] = None,
         status: Annotated[TaskStatus | None, QueryParameter()] = None,
         owner: Annotated[str | None, QueryParameter(description="Admins only")] = None,
-        page: Annotated[int, QueryParameter(ge=1)] = 1,
+        page: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 1,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_LIMIT)] = 20,
     ) -> TaskPageView:
         """A page of tasks, newest first, with the total matching the filters."""

@@ -22,10 +22,10 @@ for path in (ROOT, ROOT / "src"):
         sys.path.insert(0, str(path))
 
 import psycopg  # noqa: E402
-from adapters.sql.engine import make_engine  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 
 from adapters.clock import SystemClock  # noqa: E402
+from adapters.sql.engine import make_engine  # noqa: E402
 from application.processor import Processor, no_keepalive  # noqa: E402
 from bench.cluster import running_cluster  # noqa: E402
 from bench.subject_taskspool import TYPE, PostgresSubject  # noqa: E402

@@ -120,9 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(text)
     if not args.no_save:
-        suffix = ("-quick" if args.quick else "") + (
-            "-proposed" if os.environ.get("BENCH_TASKSPOOL_PROPOSED") == "1" else ""
-        )
+        suffix = "-quick" if args.quick else ""
         out = ROOT / "bench" / "results" / f"{datetime.now(UTC):%Y-%m-%d-%H%M}{suffix}.md"
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text)

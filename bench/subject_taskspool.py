@@ -49,8 +49,6 @@ CONCURRENCY = int(os.environ.get("BENCH_TASKSPOOL_CONCURRENCY", "256"))
 BATCH_SIZE = int(os.environ.get("BENCH_TASKSPOOL_BATCH_SIZE", "256" if LOOP == "worker" else "100"))
 #: How often an idle worker without NOTIFY (SQLite) looks for work: the worker's default.
 POLL_INTERVAL = timedelta(seconds=float(os.environ.get("BENCH_TASKSPOOL_POLL_S", "5")))
-#: Measure the proposed replace_many of bench/proposed.py instead of the shipped one.
-PROPOSED = os.environ.get("BENCH_TASKSPOOL_PROPOSED") == "1"
 
 
 class _Taskspool:
@@ -64,8 +62,6 @@ class _Taskspool:
             if LOOP == "worker"
             else f"Processor loop (claim {BATCH_SIZE}, execute, settle_many); no Worker in this build"
         )
-        if PROPOSED:
-            return f"{loop}; PROPOSED replace_many and SharedKeepalive (bench/proposed.py)"
         return f"{loop}; ThreadKeepalive heartbeats"
 
     def repository(self, engine: Engine) -> TaskRepository:
@@ -193,10 +189,6 @@ class _Taskspool:
 
 
 def _keepalive(lease: LeasePolicy) -> Keepalive:
-    if PROPOSED:
-        from bench.proposed import SharedKeepalive
-
-        return SharedKeepalive(interval=lease.heartbeat_every())
     return ThreadKeepalive(interval=lease.heartbeat_every())
 
 
@@ -258,10 +250,6 @@ class PostgresSubject(_Taskspool):
     storage = "postgres"
 
     def repository(self, engine: Engine) -> TaskRepository:
-        if PROPOSED:
-            from bench.proposed import ProposedPostgresTaskRepository
-
-            return ProposedPostgresTaskRepository(engine)
         return PostgresTaskRepository(engine)
 
     def _finished_sql(self) -> str:
@@ -292,10 +280,6 @@ class SqliteSubject(_Taskspool):
     storage = "sqlite"
 
     def repository(self, engine: Engine) -> TaskRepository:
-        if PROPOSED:
-            from bench.proposed import ProposedSqliteTaskRepository
-
-            return ProposedSqliteTaskRepository(engine)
         return SqliteTaskRepository(engine)
 
     def _finished_sql(self) -> str:

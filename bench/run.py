@@ -11,7 +11,6 @@ and writes the table with machine facts to bench/results/<date>.md.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from datetime import UTC, datetime

@@ -30,7 +30,7 @@ def _app(url: str, *, pool: int) -> procrastinate.App:
     return procrastinate.App(connector=connector)
 
 
-def _noop_task(app: procrastinate.App) -> procrastinate.tasks.Task:  # type: ignore[type-arg]
+def _noop_task(app: procrastinate.App) -> procrastinate.tasks.Task:  # type: ignore[type-arg]  # procrastinate's generic
     @app.task(name="noop", queue=QUEUE)
     async def noop(seq: int) -> None:
         return None

@@ -264,11 +264,11 @@ def _collect(
     starts = result["starts"]
     assert isinstance(starts, dict)
     return WorkerResult(
-        count=int(result["count"]),  # type: ignore[call-overload]
-        first_start=result["first_start"],  # type: ignore[arg-type]
-        last_end=result["last_end"],  # type: ignore[arg-type]
+        count=int(result["count"]),  # type: ignore[call-overload]  # JSON from the worker
+        first_start=result["first_start"],  # type: ignore[arg-type]  # JSON from the worker
+        last_end=result["last_end"],  # type: ignore[arg-type]  # JSON from the worker
         starts={int(k): float(v) for k, v in starts.items()},
-        maxrss_kb=int(result["maxrss_kb"]),  # type: ignore[call-overload]
+        maxrss_kb=int(result["maxrss_kb"]),  # type: ignore[call-overload]  # JSON from the worker
     )
 
 

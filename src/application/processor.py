@@ -91,7 +91,10 @@ class Processor:
         handler = self._handlers.get(task.type)
         if handler is None:
             return self._failed(task, f"no handler for task type {task.type!r}", retryable=False)
-        beat: BeatFunction = lambda: self._repository.heartbeat(task, now=self._clock.now())  # noqa: E731 (a named closure reads better than a def here)
+
+        def beat() -> bool:
+            return self._repository.heartbeat(task, now=self._clock.now())
+
         try:
             with self._keepalive(beat):
                 result = handler(task)

@@ -83,7 +83,7 @@ def test_a_matching_payload_is_checked_field_by_field() -> None:
         ({"keywords": ["python"], "location": "a\nb"}, "location"),
     ]:
         with pytest.raises(InvalidRequest) as caught:
-            matching_payload(**kwargs)  # type: ignore[arg-type]
+            matching_payload(**kwargs)  # type: ignore[arg-type]  # wrong types on purpose
         assert caught.value.field == field
 
 

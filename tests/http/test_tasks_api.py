@@ -217,7 +217,7 @@ def test_cancel_withdraws_a_pending_task(
 
     assert response.status_code == 200
     assert response.json()["status"] == "cancelled"
-    assert container.repository().get(task.id).status is TaskStatus.CANCELLED  # type: ignore[union-attr]
+    assert container.repository().get(task.id).status is TaskStatus.CANCELLED  # type: ignore[union-attr]  # stored above
 
 
 def test_cancelling_a_completed_task_is_409(

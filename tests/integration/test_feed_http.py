@@ -42,7 +42,7 @@ def server() -> Iterator[FeedServer]:
 
 
 def source_for(url: str, **kwargs: object) -> HttpJobSource:
-    return HttpJobSource(feeds={"jobs": url}, timeout=timedelta(seconds=0.5), **kwargs)  # type: ignore[arg-type]
+    return HttpJobSource(feeds={"jobs": url}, timeout=timedelta(seconds=0.5), **kwargs)  # type: ignore[arg-type]  # untyped test options
 
 
 def free_port() -> int:

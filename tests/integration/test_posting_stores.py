@@ -91,7 +91,7 @@ def test_filters_combine_and_location_ignores_case_beyond_ascii(store: PostingSt
     )
 
     def titles(**filters: object) -> list[str]:
-        return sorted(p.title for p in store.query(PostingFilter(**filters)))  # type: ignore[arg-type]
+        return sorted(p.title for p in store.query(PostingFilter(**filters)))  # type: ignore[arg-type]  # untyped test filters
 
     assert titles(location="zürich") == ["A", "C", "D"]
     assert titles(location="zürich", source="x") == ["A", "D"]

@@ -63,7 +63,7 @@ def test_attempt_below_one_is_refused(attempt: int) -> None:
 @pytest.mark.parametrize("value", [timedelta(0), timedelta(seconds=-5)])
 def test_non_positive_base_or_cap_is_refused(field: str, value: timedelta) -> None:
     with pytest.raises(ValueError, match=f"{field} must be positive"):
-        evolve(BackoffPolicy(), **{field: value})  # type: ignore[arg-type]
+        evolve(BackoffPolicy(), **{field: value})  # type: ignore[arg-type]  # invalid on purpose
 
 
 @pytest.mark.parametrize("jitter", [-0.01, 1.01, math.nan])

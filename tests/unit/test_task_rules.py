@@ -162,7 +162,7 @@ def test_naive_creation_time_is_refused() -> None:
 
 def test_naive_claim_time_is_refused() -> None:
     with pytest.raises(ValueError, match="naive"):
-        new_task().claim(now=datetime(2026, 1, 2), worker_id="w1")  # noqa: DTZ001
+        new_task().claim(now=datetime(2026, 1, 2), worker_id="w1")  # noqa: DTZ001 (naive on purpose)
 
 
 def test_times_with_an_offset_are_normalised_to_utc() -> None:
@@ -249,4 +249,4 @@ def test_workers_heartbeat_five_times_per_window() -> None:
 def test_task_is_frozen() -> None:
     task: Task = new_task()
     with pytest.raises(AttributeError):
-        task.status = TaskStatus.COMPLETED  # type: ignore[misc]
+        task.status = TaskStatus.COMPLETED  # type: ignore[misc]  # the point: frozen

@@ -128,4 +128,4 @@ Index("ix_tasks_type_created", tasks.c.type, tasks.c.created_at.desc(), tasks.c.
 # The job-posting tables live in their own module but on this same `metadata`, so
 # that anything reading the whole schema (migrations, their drift test, test
 # cleanup) sees them whichever module was imported first.
-from adapters.sql import posting_tables as _posting_tables  # noqa: E402, F401
+from adapters.sql import posting_tables as _posting_tables  # noqa: E402, F401 (registers the posting tables on `metadata`; imports tables from here)

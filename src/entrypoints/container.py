@@ -30,6 +30,7 @@ from adapters.sql.notify import PostgresListener
 from adapters.sql.postgres import PostgresTaskRepository
 from adapters.sql.postings import SqlPostingStore
 from adapters.sql.sqlite import SqliteTaskRepository
+from adapters.sql.sqlite_watch import SqliteChangeWatcher
 from application.handlers.csv_generation import TASK_TYPE as CSV_GENERATION
 from application.handlers.csv_generation import CsvGenerationHandler
 from application.handlers.email_delivery import TASK_TYPE as EMAIL_DELIVERY
@@ -120,6 +121,10 @@ class Container(containers.DeclarativeContainer):
     #: PostgreSQL only: turns each enqueue's NOTIFY into a wake-up of this process's worker.
     listener = providers.Singleton(
         PostgresListener, settings.provided.database_url, on_notify=signal.provided.notify
+    )
+    #: SQLite only: wakes this process's worker when another process commits to the file.
+    sqlite_watcher = providers.Singleton(
+        SqliteChangeWatcher, engine, on_change=signal.provided.notify
     )
 
     files = providers.Singleton(LocalFileStore, root=settings.provided.csv_output_dir)

@@ -11,6 +11,8 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from adapters.sql.migrate import current_revision, head_revision, is_up_to_date, upgrade
+from adapters.sql.notify import PostgresListener
+from adapters.sql.sqlite_watch import SqliteChangeWatcher
 from entrypoints.container import Container
 from entrypoints.settings import Settings, StorageKind, default_database_url
 
@@ -105,13 +107,18 @@ def _reason(exc: OSError) -> str:
 
 @contextmanager
 def notifications(container: Container) -> Iterator[None]:
-    """While the block runs, a PostgreSQL NOTIFY on enqueue wakes this process's worker."""
-    if container.settings().storage is not StorageKind.POSTGRES:
+    """While the block runs, work stored by other processes wakes this process's worker:
+    a PostgreSQL NOTIFY, or a commit to the SQLite file."""
+    storage = container.settings().storage
+    if storage is StorageKind.POSTGRES:
+        waker: PostgresListener | SqliteChangeWatcher = container.listener()
+    elif storage is StorageKind.SQLITE:
+        waker = container.sqlite_watcher()
+    else:
         yield
         return
-    listener = container.listener()
-    listener.start()
+    waker.start()
     try:
         yield
     finally:
-        listener.stop()
+        waker.stop()

@@ -1,4 +1,4 @@
-"""On PostgreSQL, an enqueue by another process wakes an idle worker through NOTIFY."""
+"""An enqueue by another process wakes an idle worker: NOTIFY on PostgreSQL, a commit on SQLite."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from entrypoints.settings import Settings
 from entrypoints.storage import notifications, prepare_storage
 from tests.worker.signals import WatchedSignal
 
-pytestmark = pytest.mark.postgres
 PATIENCE = 10.0
 
 
@@ -31,16 +30,24 @@ def container_for(url: str, data_dir: Path) -> Container:
     return build_container(settings)
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'shared.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
 @pytest.fixture
-def api(postgres_url: str, tmp_path: Path) -> Iterator[Container]:
-    container = container_for(postgres_url, tmp_path / "api")
+def api(database_url: str, tmp_path: Path) -> Iterator[Container]:
+    container = container_for(database_url, tmp_path / "api")
     yield container
     container.engine().dispose()
 
 
 @pytest.fixture
-def worker_side(postgres_url: str, tmp_path: Path) -> Iterator[Container]:
-    container = container_for(postgres_url, tmp_path / "worker")
+def worker_side(database_url: str, tmp_path: Path) -> Iterator[Container]:
+    container = container_for(database_url, tmp_path / "worker")
     yield container
     container.engine().dispose()
 
@@ -64,7 +71,8 @@ def test_an_enqueue_in_another_process_wakes_an_idle_worker(
         thread.start()
         try:
             assert signal.waiting.wait(PATIENCE), "the worker never went idle"
-            # The API side has its own in-process signal: only NOTIFY reaches the worker.
+            # The API side has its own in-process signal: only the store's wake-up
+            # (NOTIFY, or the SQLite watcher seeing a commit) reaches the worker.
             api.task_service().enqueue(actor=Actor(name="ada"), type="job", payload={})
             assert ran.wait(PATIENCE)
         finally:

@@ -282,6 +282,20 @@ class SqliteSubject(_Taskspool):
     def repository(self, engine: Engine) -> TaskRepository:
         return SqliteTaskRepository(engine)
 
+    @contextmanager
+    def _wake_on_notify(self, url: str, wakeup: EventSignal) -> Iterator[None]:
+        # What `taskspool worker` runs on SQLite: a watcher of other processes' commits.
+        from adapters.sql.sqlite_watch import SqliteChangeWatcher
+
+        engine = make_engine(url, pool_size=1, max_overflow=0)
+        watcher = SqliteChangeWatcher(engine, on_change=wakeup.notify)
+        watcher.start()
+        try:
+            yield
+        finally:
+            watcher.stop()
+            engine.dispose()
+
     def _finished_sql(self) -> str:
         # Times as the UTC-normalising column type stores them on SQLite: naive UTC text.
         base = datetime.now(UTC).replace(tzinfo=None) - timedelta(days=1)

@@ -5,8 +5,14 @@
 each optionally with ``user:password@`` (percent-encoded) to log in. The password is
 never logged and never shown in a repr or an error.
 
+The server's certificate is always verified, against the system's trusted CAs or,
+with ``ca_file``, against the CAs in that PEM file (``SMTP_CA_FILE``, for a private CA).
+
 A 5xx refusal (bad recipient, sender, content or credentials) is permanent; a
-refused connection, a timeout, a dropped line or a 4xx is transient and retried.
+refused connection, a timeout, a dropped line or a 4xx is transient and retried. So is
+a certificate that fails verification (`UntrustedMailServer`): it is a fault of the
+server or the network, not of the message, and it is mended there (a renewed
+certificate, a fixed route) without the message changing.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import smtplib
 import ssl
 from datetime import timedelta
 from enum import StrEnum
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from attrs import field, frozen
@@ -72,12 +79,25 @@ class SmtpConfig:
         )
 
 
-class SmtpSender:
-    """An `EmailSender` that opens one SMTP session per message."""
+class UntrustedMailServer(ConnectionError):
+    """The mail server's certificate failed verification; transient, so retried."""
 
-    def __init__(self, *, config: SmtpConfig, tls: ssl.SSLContext | None = None) -> None:
+
+class SmtpSender:
+    """An `EmailSender` that opens one SMTP session per message.
+
+    `ca_file` (PEM) replaces the system's trusted CAs; `tls` replaces the whole context.
+    """
+
+    def __init__(
+        self,
+        *,
+        config: SmtpConfig,
+        tls: ssl.SSLContext | None = None,
+        ca_file: Path | None = None,
+    ) -> None:
         self._config = config
-        self._tls = tls or ssl.create_default_context()
+        self._tls = tls or ssl.create_default_context(cafile=ca_file)
 
     def send(self, message: EmailMessage) -> None:
         mime = to_mime(message)
@@ -88,6 +108,12 @@ class SmtpSender:
                 if self._config.username is not None:
                     smtp.login(self._config.username, self._config.password or "")
                 smtp.send_message(mime)
+        except ssl.SSLCertVerificationError as exc:
+            raise UntrustedMailServer(
+                f"the certificate of mail server {self._config.host}:{self._config.port} "
+                f"is not trusted ({exc.verify_message}); set SMTP_CA_FILE if it is "
+                "signed by a private CA"
+            ) from exc
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]
             if codes and all(code >= 500 for code in codes):

@@ -91,7 +91,9 @@ def job_source_for(settings: Settings) -> JobSource:
 def mailer_for(settings: Settings) -> EmailSender:
     """SMTP when SMTP_URL is set, else the outbox directory."""
     if settings.smtp_url:
-        return SmtpSender(config=SmtpConfig.from_url(settings.smtp_url))
+        return SmtpSender(
+            config=SmtpConfig.from_url(settings.smtp_url), ca_file=settings.smtp_ca_file
+        )
     return OutboxSender(directory=settings.outbox_dir)
 
 

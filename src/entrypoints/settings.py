@@ -72,6 +72,8 @@ class Settings:
     job_feed_timeout: timedelta = timedelta(seconds=10)
     #: None means: write mail as .eml files to `mail_outbox_dir`. May hold a password.
     smtp_url: str | None = field(default=None, repr=False)
+    #: CAs (PEM) to verify the SMTP server by instead of the system's; None: the system's.
+    smtp_ca_file: Path | None = None
     mail_from: str = DEFAULT_MAIL_FROM
     #: None means `<data dir>/outbox`.
     mail_outbox_dir: Path | None = None
@@ -134,6 +136,7 @@ class Settings:
             job_feed_sources=_feed_sources(env.get("JOB_FEED_SOURCES")),
             job_feed_timeout=env.seconds("JOB_FEED_TIMEOUT_SECONDS", default=10),
             smtp_url=_smtp_url(env.get("SMTP_URL")),
+            smtp_ca_file=_smtp_ca_file(env.get("SMTP_CA_FILE")),
             mail_from=_mail_from(env.get("MAIL_FROM") or DEFAULT_MAIL_FROM),
             mail_outbox_dir=Path(env.get("MAIL_OUTBOX_DIR") or data_dir / "outbox"),
         )
@@ -260,6 +263,15 @@ def _smtp_url(value: str | None) -> str | None:
         except ValueError as exc:
             raise SettingsError(f"SMTP_URL: {exc}") from None
     return value
+
+
+def _smtp_ca_file(value: str | None) -> Path | None:
+    if not value:
+        return None
+    path = Path(value)
+    if not path.is_file():
+        raise SettingsError(f"SMTP_CA_FILE: {value} is not a file")
+    return path
 
 
 def _mail_from(value: str) -> str:

@@ -59,6 +59,7 @@ def test_feed_urls_and_an_smtp_url_select_the_real_adapters(tmp_path: Path) -> N
         ({"JOB_FEED_TIMEOUT_SECONDS": "0"}, "JOB_FEED_TIMEOUT_SECONDS"),
         ({"SMTP_URL": "http://user:hunter2@mail.example.com"}, "SMTP_URL"),
         ({"MAIL_FROM": "nobody"}, "MAIL_FROM"),
+        ({"SMTP_CA_FILE": "/no/such/ca.pem"}, "SMTP_CA_FILE"),
     ],
 )
 def test_a_bad_setting_is_refused_naming_its_variable(

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import ipaddress
 import socket
+import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from attrs import frozen
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 #: Recipients the server refuses, with the reply it gives.
 REFUSED = {
@@ -54,14 +63,17 @@ class Inbox:
 class Credentials:
     """An aiosmtpd authenticator accepting one user and password."""
 
-    def __init__(self, user: str, password: str) -> None:
+    def __init__(self, user: str, password: str, *, tls_only: bool = False) -> None:
         self._user, self._password = user.encode(), password.encode()
+        self._tls_only = tls_only
 
     def __call__(
         self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
     ) -> AuthResult:
+        encrypted = server.transport.get_extra_info("ssl_object") is not None
         ok = (
-            isinstance(auth_data, LoginPassword)
+            (encrypted or not self._tls_only)
+            and isinstance(auth_data, LoginPassword)
             and auth_data.login == self._user
             and auth_data.password == self._password
         )
@@ -79,6 +91,87 @@ def smtp_server(*, credentials: Credentials | None = None) -> Iterator[tuple[Inb
         # Login over plain text, for tests only; requiring it would make aiosmtpd warn.
         options = {"authenticator": credentials, "auth_require_tls": False}
     controller = Controller(inbox, hostname="127.0.0.1", port=port, **options)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()
+
+
+@frozen
+class Certificate:
+    """A self-signed certificate for localhost and 127.0.0.1; `cert_file` is also its CA."""
+
+    cert_file: Path
+    key_file: Path
+
+    def server_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(self.cert_file, self.key_file)
+        return context
+
+
+def make_certificate(directory: Path) -> Certificate:
+    """Mint a throwaway self-signed certificate and key into `directory`."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    directory.mkdir(parents=True, exist_ok=True)
+    cert_file, key_file = directory / "cert.pem", directory / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return Certificate(cert_file=cert_file, key_file=key_file)
+
+
+@contextmanager
+def tls_smtp_server(
+    certificate: Certificate, *, implicit: bool, user: str, password: str
+) -> Iterator[tuple[Inbox, int]]:
+    """Run an SMTP server that allows AUTH only over TLS; yield its inbox and port.
+
+    implicit=False: plain at first, and every command but EHLO/STARTTLS needs STARTTLS.
+    implicit=True: TLS from the first byte (SMTPS).
+    """
+    inbox = Inbox()
+    port = free_port()
+    context = certificate.server_context()
+    # aiosmtpd 1.4's auth_require_tls only sees STARTTLS, not implicit TLS; the
+    # authenticator (tls_only) enforces "AUTH only over TLS" in both modes.
+    tls: dict[str, Any] = (
+        {"ssl_context": context, "auth_require_tls": False}
+        if implicit
+        else {"tls_context": context, "require_starttls": True, "auth_require_tls": True}
+    )
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=Credentials(user, password, tls_only=True),
+        **tls,
+    )
     controller.start()
     try:
         yield inbox, port

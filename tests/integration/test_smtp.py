@@ -1,7 +1,6 @@
 """The SMTP mailer against a real aiosmtpd server: delivery, login, and faults sorted.
 
-STARTTLS and SMTPS are not exercised here: they need a certificate, and the
-`cryptography` package that would mint one in the test is not installed.
+STARTTLS and SMTPS, with a throwaway certificate, are in test_smtp_tls.py.
 """
 
 from __future__ import annotations

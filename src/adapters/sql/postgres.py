@@ -63,6 +63,13 @@ class PostgresTaskRepository(SqlTaskRepository):
         )
         return tasks.c.id == locked.c.id
 
+    def _before_claim(self, connection: Connection) -> None:
+        # The claim need not wait for its WAL flush: if the server crashes before the
+        # flush, the claim is lost with the tasks still due, as if it never happened;
+        # and any later settle of these tasks flushes the claim first (WAL is ordered).
+        # That saves an fsync on the path from enqueue to handler start.
+        connection.exec_driver_sql("SET LOCAL synchronous_commit TO off")
+
     def _after_insert(self, connection: Connection) -> None:
         connection.execute(select(func.pg_notify(self._channel, "")))
 

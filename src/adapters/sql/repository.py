@@ -126,6 +126,7 @@ class SqlTaskRepository:
             .returning(*tasks.c)
         )
         with self._writer.begin() as connection:
+            self._before_claim(connection)
             rows = connection.execute(statement).mappings().all()
         # RETURNING promises no order; hand the tasks back in claim order.
         return sorted((from_row(row) for row in rows), key=claim_order)
@@ -174,6 +175,9 @@ class SqlTaskRepository:
 
     def _after_insert(self, connection: Connection) -> None:
         """Runs in the transaction that stored new tasks."""
+
+    def _before_claim(self, connection: Connection) -> None:
+        """Runs first in the claim's transaction."""
 
     def _replace(
         self,

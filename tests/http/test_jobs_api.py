@@ -143,7 +143,7 @@ def test_an_export_of_matches_downloads_as_csv_for_its_owner_only(
 
     response = client.get(f"/api/csv/{export}/download", headers=ada)
     assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/csv")
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
     assert f'filename="{export}.csv"' in response.headers["content-disposition"]
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8"))))
     assert rows[0][:4] == ["rank", "score", "id", "source"]

@@ -95,7 +95,8 @@ class CsvController(Controller):
             # A later export of the same owner wrote the same file name; serving it
             # would hand over a file this task did not write.
             raise NotFoundException(f"the file of task {task_id} was replaced by a later export")
-        return File(path=path, filename=name, media_type="text/csv; charset=utf-8")
+        # Litestar adds the charset (utf-8) to text media types itself.
+        return File(path=path, filename=name, media_type="text/csv")
 
 
 #: Leeway for clocks of the worker's and the API's hosts when comparing file times.

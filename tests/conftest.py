@@ -33,15 +33,19 @@ def postgres_server() -> Iterator[PostgresCluster]:
         cluster.stop()
 
 
-@pytest.fixture(scope="session")
-def _migrated_postgres_url(postgres_server: PostgresCluster) -> str:
-    url = postgres_server.url(postgres_server.create_database())
+def migrated(url: str) -> str:
+    """`url`, after bringing its database to the newest schema."""
     engine = make_engine(url)
     try:
         upgrade(engine)
     finally:
         engine.dispose()
     return url
+
+
+@pytest.fixture(scope="session")
+def _migrated_postgres_url(postgres_server: PostgresCluster) -> str:
+    return migrated(postgres_server.url(postgres_server.create_database()))
 
 
 @pytest.fixture
@@ -81,13 +85,7 @@ def postgres_engine(postgres_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     """The URL of a new SQLite file at the newest schema."""
-    url = f"sqlite:///{tmp_path / 'taskspool.db'}"
-    engine = make_engine(url)
-    try:
-        upgrade(engine)
-    finally:
-        engine.dispose()
-    return url
+    return migrated(f"sqlite:///{tmp_path / 'taskspool.db'}")
 
 
 @pytest.fixture

@@ -45,8 +45,10 @@ LOOP = os.environ.get("TASKSPOOL_BENCH_LOOP") or (
 )
 #: Worker settings for a no-op workload (WORKER_CONCURRENCY / WORKER_BATCH_SIZE):
 #: the best of a sweep on this machine (see README).
-CONCURRENCY = int(os.environ.get("BENCH_TASKSPOOL_CONCURRENCY", "256"))
-BATCH_SIZE = int(os.environ.get("BENCH_TASKSPOOL_BATCH_SIZE", "256" if LOOP == "worker" else "100"))
+CONCURRENCY = int(os.environ.get("BENCH_TASKSPOOL_CONCURRENCY", "8"))
+BATCH_SIZE = int(
+    os.environ.get("BENCH_TASKSPOOL_BATCH_SIZE", "1000" if LOOP == "worker" else "100")
+)
 #: How often an idle worker without NOTIFY (SQLite) looks for work: the worker's default.
 POLL_INTERVAL = timedelta(seconds=float(os.environ.get("BENCH_TASKSPOOL_POLL_S", "5")))
 

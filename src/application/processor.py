@@ -93,7 +93,7 @@ class Processor:
             return self._failed(task, f"no handler for task type {task.type!r}", retryable=False)
 
         def beat() -> bool:
-            return self._repository.heartbeat(task, now=self._clock.now())
+            return self.heartbeat(task)
 
         try:
             with self._keepalive(beat):
@@ -107,6 +107,10 @@ class Processor:
         except BaseException as exc:  # a handler must never take the worker down
             return self._failed(task, describe(exc), retryable=True)
         return self._completed(task, result)
+
+    def heartbeat(self, task: Task) -> bool:
+        """Refresh the lease of claimed `task`; False if this worker no longer holds it."""
+        return self._repository.heartbeat(task, now=self._clock.now())
 
     def settle(self, claimed: Task, settled: Task) -> bool:
         """Write `settled` if this worker still holds `claimed`; log and drop it otherwise."""

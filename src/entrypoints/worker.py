@@ -107,7 +107,11 @@ class Worker:
 
     def _poll_once(self) -> None:
         self._recover_if_due()
-        wanted = min(self._batch_size, self._concurrency - self._in_flight())
+        # Holding more claims than slots (a batch size above the concurrency) lets the
+        # next batch be claimed while this one runs; `_recover_if_due` heartbeats the
+        # claims still waiting for a slot, so none of them goes stale.
+        capacity = max(self._concurrency, self._batch_size)
+        wanted = min(self._batch_size, capacity - self._in_flight())
         if wanted > 0:
             claimed = self._claim(wanted)
             if claimed is None:
@@ -117,7 +121,11 @@ class Worker:
                 self._hand_over(task)
             if len(claimed) == wanted:
                 return  # a full batch: more may be due, so look again at once
-        self._wakeup.wait(self._poll_seconds)
+        # Claims waiting for a slot need heartbeats at least every `recover_every`.
+        waiting = self._waiting()
+        self._wakeup.wait(
+            min(self._poll_seconds, self._recover_seconds) if waiting else self._poll_seconds
+        )
 
     def _claim(self, limit: int) -> Sequence[Task] | None:
         try:
@@ -135,6 +143,16 @@ class Worker:
             self._processor.recover_stale()
         except Exception:
             log.exception("worker %s: recovering stale tasks failed", self.worker_id)
+        for task in self._waiting():
+            try:
+                self._processor.heartbeat(task)
+            except Exception:
+                log.exception("task %s: heartbeat of a waiting claim failed", task.id)
+
+    def _waiting(self) -> list[Task]:
+        """Tasks claimed by this worker whose handler has not started yet."""
+        with self._lock:
+            return [t for t in self._claimed.values() if t.id not in self._started]
 
     def _in_flight(self) -> int:
         with self._lock:

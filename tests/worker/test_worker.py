@@ -40,6 +40,7 @@ class WatchedRepository(InMemoryTaskRepository):
         self.after_claim: Callable[[], None] = lambda: None
         self.writes: queue.SimpleQueue[tuple[TaskStatus, bool]] = queue.SimpleQueue()
         self.beats = threading.Event()
+        self.beaten: set[UUID] = set()
         self.failing_claims = 0
 
     def claim(self, *, now: datetime, worker_id: str, limit: int) -> Sequence[Task]:
@@ -60,6 +61,7 @@ class WatchedRepository(InMemoryTaskRepository):
         return written
 
     def heartbeat(self, task: Task, *, now: datetime) -> bool:
+        self.beaten.add(task.id)
         self.beats.set()
         return super().heartbeat(task, now=now)
 
@@ -204,6 +206,43 @@ def test_free_slots_are_filled_without_waiting_for_the_poll_interval(
             assert passed.acquire(timeout=PATIENCE)
 
     assert {status_of(repository, t.id).status for t in tasks} == {TaskStatus.COMPLETED}
+
+
+def test_a_batch_larger_than_the_slots_is_claimed_ahead_and_kept_alive_while_it_waits(
+    repository: WatchedRepository, clock: FakeClock, signal: WatchedSignal
+) -> None:
+    release = threading.Event()
+    running_ids: list[UUID] = []
+
+    def handler(task: Task) -> JsonObject:
+        running_ids.append(task.id)
+        release.wait(PATIENCE)
+        return {}
+
+    tasks = [enqueue(repository, clock, "job") for _ in range(3)]
+    worker = make_worker(
+        repository,
+        clock,
+        signal,
+        {"job": handler},
+        concurrency=1,
+        batch_size=3,
+        recover_every=timedelta(milliseconds=10),
+    )
+    with running(worker):
+        # One slot runs a task; the other two are claimed ahead and wait for it,
+        # heartbeated by the worker so they cannot be taken for stale.
+        while (
+            not running_ids or not ({t.id for t in tasks} - set(running_ids)) <= repository.beaten
+        ):
+            repository.beats.clear()
+            assert repository.beats.wait(PATIENCE), "waiting claims got no heartbeat"
+        assert {status_of(repository, t.id).status for t in tasks} == {TaskStatus.IN_PROGRESS}
+        release.set()
+        for task in tasks:
+            while status_of(repository, task.id).status is not TaskStatus.COMPLETED:
+                assert signal.waiting.wait(PATIENCE)
+                signal.waiting.clear()
 
 
 def test_stop_lets_running_tasks_finish_within_the_grace_period(

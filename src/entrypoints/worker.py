@@ -145,9 +145,14 @@ class Worker:
             log.exception("worker %s: recovering stale tasks failed", self.worker_id)
         for task in self._waiting():
             try:
-                self._processor.heartbeat(task)
+                held = self._processor.heartbeat(task)
             except Exception:
                 log.exception("task %s: heartbeat of a waiting claim failed", task.id)
+                continue
+            if not held:
+                # Taken back meanwhile (stale sweep, operator): its slot must not run it.
+                log.warning("task %s: waiting claim lost; not running it", task.id)
+                self._forget([task])
 
     def _waiting(self) -> list[Task]:
         """Tasks claimed by this worker whose handler has not started yet."""
@@ -166,8 +171,10 @@ class Worker:
     def _run_slot(self) -> None:
         while (task := self._queue.get()) is not None:
             with self._lock:
-                if self._stopping.is_set() or task.id not in self._claimed:
-                    continue  # claimed as we stopped: shutdown releases it unrun
+                if self._stopping.is_set() or self._claimed.get(task.id) is not task:
+                    # Claimed as we stopped (shutdown releases it unrun), or a claim
+                    # lost while it waited (a newer claim of the task may be queued).
+                    continue
                 self._started.add(task.id)
             try:
                 settled = self._processor.execute(task)
@@ -211,8 +218,10 @@ class Worker:
     def _forget(self, tasks: Sequence[Task]) -> None:
         with self._lock:
             for task in tasks:
-                self._claimed.pop(task.id, None)
-                self._started.discard(task.id)
+                # Only this claim: a newer claim of the same task may be held already.
+                if self._claimed.get(task.id) is task:
+                    del self._claimed[task.id]
+                    self._started.discard(task.id)
             self._settled.notify_all()
         self._wakeup.notify()
 

@@ -41,6 +41,7 @@ class WatchedRepository(InMemoryTaskRepository):
         self.writes: queue.SimpleQueue[tuple[TaskStatus, bool]] = queue.SimpleQueue()
         self.beats = threading.Event()
         self.beaten: set[UUID] = set()
+        self.lost: set[UUID] = set()
         self.failing_claims = 0
 
     def claim(self, *, now: datetime, worker_id: str, limit: int) -> Sequence[Task]:
@@ -61,9 +62,12 @@ class WatchedRepository(InMemoryTaskRepository):
         return written
 
     def heartbeat(self, task: Task, *, now: datetime) -> bool:
+        held = super().heartbeat(task, now=now)
         self.beaten.add(task.id)
+        if not held:
+            self.lost.add(task.id)
         self.beats.set()
-        return super().heartbeat(task, now=now)
+        return held
 
 
 @pytest.fixture
@@ -243,6 +247,48 @@ def test_a_batch_larger_than_the_slots_is_claimed_ahead_and_kept_alive_while_it_
             while status_of(repository, task.id).status is not TaskStatus.COMPLETED:
                 assert signal.waiting.wait(PATIENCE)
                 signal.waiting.clear()
+
+
+def test_a_waiting_claim_taken_back_meanwhile_is_not_run_on_the_old_claim(
+    repository: WatchedRepository, clock: FakeClock, signal: WatchedSignal
+) -> None:
+    release = threading.Event()
+    ran: list[UUID] = []
+
+    def handler(task: Task) -> JsonObject:
+        ran.append(task.id)
+        if len(ran) == 1:
+            release.wait(PATIENCE)
+        return {}
+
+    tasks = [enqueue(repository, clock, "job") for _ in range(2)]
+    worker = make_worker(
+        repository,
+        clock,
+        signal,
+        {"job": handler},
+        concurrency=1,
+        batch_size=2,
+        recover_every=timedelta(milliseconds=10),
+    )
+    with running(worker):
+        while not ran:
+            repository.beats.clear()
+            assert repository.beats.wait(PATIENCE)
+        (waiting,) = {t.id for t in tasks} - set(ran)
+        held = status_of(repository, waiting)
+        # As a stale sweep or a shutting-down peer would: the claim is taken back.
+        assert repository.replace(held.release(now=clock.now()), expected_version=held.version)
+        while waiting not in repository.lost:
+            repository.beats.clear()
+            assert repository.beats.wait(PATIENCE), "the worker never noticed the lost claim"
+        release.set()
+        for task in tasks:
+            while status_of(repository, task.id).status is not TaskStatus.COMPLETED:
+                assert signal.waiting.wait(PATIENCE)
+                signal.waiting.clear()
+
+    assert ran.count(waiting) == 1  # run once, under its new claim
 
 
 def test_stop_lets_running_tasks_finish_within_the_grace_period(

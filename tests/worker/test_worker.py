@@ -212,6 +212,37 @@ def test_free_slots_are_filled_without_waiting_for_the_poll_interval(
     assert {status_of(repository, t.id).status for t in tasks} == {TaskStatus.COMPLETED}
 
 
+def one_slot_claiming_ahead(
+    repository: WatchedRepository, clock: FakeClock, signal: WatchedSignal, handler: Handler
+) -> Worker:
+    """A worker with one handler slot that claims three tasks at a time and heartbeats
+    the waiting claims every 10 ms."""
+    return make_worker(
+        repository,
+        clock,
+        signal,
+        {"job": handler},
+        concurrency=1,
+        batch_size=3,
+        recover_every=timedelta(milliseconds=10),
+    )
+
+
+def wait_for_heartbeats_until(repository: WatchedRepository, done: Callable[[], bool]) -> None:
+    while not done():
+        repository.beats.clear()
+        assert repository.beats.wait(PATIENCE), "no heartbeat came"
+
+
+def wait_until_completed(
+    repository: WatchedRepository, signal: WatchedSignal, tasks: Sequence[Task]
+) -> None:
+    for task in tasks:
+        while status_of(repository, task.id).status is not TaskStatus.COMPLETED:
+            assert signal.waiting.wait(PATIENCE)
+            signal.waiting.clear()
+
+
 def test_a_batch_larger_than_the_slots_is_claimed_ahead_and_kept_alive_while_it_waits(
     repository: WatchedRepository, clock: FakeClock, signal: WatchedSignal
 ) -> None:
@@ -224,29 +255,17 @@ def test_a_batch_larger_than_the_slots_is_claimed_ahead_and_kept_alive_while_it_
         return {}
 
     tasks = [enqueue(repository, clock, "job") for _ in range(3)]
-    worker = make_worker(
-        repository,
-        clock,
-        signal,
-        {"job": handler},
-        concurrency=1,
-        batch_size=3,
-        recover_every=timedelta(milliseconds=10),
-    )
-    with running(worker):
+    with running(one_slot_claiming_ahead(repository, clock, signal, handler)):
         # One slot runs a task; the other two are claimed ahead and wait for it,
         # heartbeated by the worker so they cannot be taken for stale.
-        while (
-            not running_ids or not ({t.id for t in tasks} - set(running_ids)) <= repository.beaten
-        ):
-            repository.beats.clear()
-            assert repository.beats.wait(PATIENCE), "waiting claims got no heartbeat"
+        def waiting_ones_beaten() -> bool:
+            waiting = {t.id for t in tasks} - set(running_ids)
+            return bool(running_ids) and waiting <= repository.beaten
+
+        wait_for_heartbeats_until(repository, waiting_ones_beaten)
         assert {status_of(repository, t.id).status for t in tasks} == {TaskStatus.IN_PROGRESS}
         release.set()
-        for task in tasks:
-            while status_of(repository, task.id).status is not TaskStatus.COMPLETED:
-                assert signal.waiting.wait(PATIENCE)
-                signal.waiting.clear()
+        wait_until_completed(repository, signal, tasks)
 
 
 def test_a_waiting_claim_taken_back_meanwhile_is_not_run_on_the_old_claim(
@@ -262,31 +281,15 @@ def test_a_waiting_claim_taken_back_meanwhile_is_not_run_on_the_old_claim(
         return {}
 
     tasks = [enqueue(repository, clock, "job") for _ in range(2)]
-    worker = make_worker(
-        repository,
-        clock,
-        signal,
-        {"job": handler},
-        concurrency=1,
-        batch_size=2,
-        recover_every=timedelta(milliseconds=10),
-    )
-    with running(worker):
-        while not ran:
-            repository.beats.clear()
-            assert repository.beats.wait(PATIENCE)
+    with running(one_slot_claiming_ahead(repository, clock, signal, handler)):
+        wait_for_heartbeats_until(repository, lambda: bool(ran))
         (waiting,) = {t.id for t in tasks} - set(ran)
         held = status_of(repository, waiting)
         # As a stale sweep or a shutting-down peer would: the claim is taken back.
         assert repository.replace(held.release(now=clock.now()), expected_version=held.version)
-        while waiting not in repository.lost:
-            repository.beats.clear()
-            assert repository.beats.wait(PATIENCE), "the worker never noticed the lost claim"
+        wait_for_heartbeats_until(repository, lambda: waiting in repository.lost)
         release.set()
-        for task in tasks:
-            while status_of(repository, task.id).status is not TaskStatus.COMPLETED:
-                assert signal.waiting.wait(PATIENCE)
-                signal.waiting.clear()
+        wait_until_completed(repository, signal, tasks)
 
     assert ran.count(waiting) == 1  # run once, under its new claim
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import RowMapping
 
+from adapters.sql.tables import tasks
 from application.ports import SUMMARY_FIELDS, TaskSummary
 from domain.task import ErrorRecord, Task, TaskStatus
 
@@ -38,7 +39,7 @@ def to_row(task: Task) -> dict[str, Any]:
     }
 
 
-def from_row(row: RowMapping) -> Task:
+def from_row(row: Mapping[Any, Any]) -> Task:
     """The task a `tasks` row holds."""
     return Task(
         id=row["id"],
@@ -62,6 +63,15 @@ def from_row(row: RowMapping) -> Task:
         finished_at=row["finished_at"],
         version=row["version"],
     )
+
+
+#: The `tasks` columns in table order: the order `from_values` reads them in.
+COLUMNS = tuple(column.name for column in tasks.c)
+
+
+def from_values(values: Sequence[Any]) -> Task:
+    """The task a row of all `COLUMNS`, in their order, holds (a driver's plain tuple)."""
+    return from_row(dict(zip(COLUMNS, values, strict=True)))
 
 
 #: Columns no transition changes (see `domain.task.Task`): a rewrite leaves them alone,

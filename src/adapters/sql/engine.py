@@ -11,15 +11,21 @@ ever consulting the busy timeout; an immediate one waits its turn.
 from __future__ import annotations
 
 import sqlite3
+import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Dialect, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DisconnectionError
+from sqlalchemy.pool import ConnectionPoolEntry
 
 #: Seconds a SQLite connection waits for the write lock before giving up.
 SQLITE_BUSY_TIMEOUT_S = 30.0
+#: A pooled PostgreSQL connection idle for longer than this is pinged before use.
+PING_AFTER_IDLE_S = 1.0
+_CHECKED_IN_AT = "taskspool_checked_in_at"
 #: The execution option that makes a SQLite transaction begin IMMEDIATE.
 _BEGIN_OPTION = "taskspool_sqlite_begin"
 
@@ -102,12 +108,46 @@ def _begin_sqlite_transaction(connection: Connection) -> None:
 
 
 def _postgres_engine(url: URL, *, pool_size: int, max_overflow: int) -> Engine:
-    return create_engine(
+    engine = create_engine(
         url,
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_timeout=30,
         # Servers and proxies drop idle connections; recycle before they do.
         pool_recycle=1800,
-        pool_pre_ping=True,
     )
+    event.listen(engine, "connect", _configure_postgres_connection)
+    event.listen(engine, "checkin", _note_checkin)
+    event.listen(engine, "checkout", partial(_ping_if_idle, engine.dialect))
+    return engine
+
+
+def _configure_postgres_connection(dbapi_connection: Any, _: Any) -> None:
+    # Times come back in UTC, as psycopg's own `timezone.utc`, which the domain's
+    # converters pass through untouched (any other zone costs a conversion per value).
+    dbapi_connection.execute("SET TIME ZONE 'UTC'")
+    dbapi_connection.commit()
+
+
+def _note_checkin(_: Any, record: ConnectionPoolEntry) -> None:
+    record.info[_CHECKED_IN_AT] = time.monotonic()
+
+
+def _ping_if_idle(
+    dialect: Dialect, dbapi_connection: Any, record: ConnectionPoolEntry, _: Any
+) -> None:
+    """Pre-ping, for connections that sat in the pool: a server restart or a proxy
+    dropping idle connections shows up here, and the pool reconnects.
+
+    A connection handed back moments ago was alive then, and a worker draining the
+    queue checks one out a thousand times a second: pinging those would add a round
+    trip to every claim and settle. SQLAlchemy's `pool_pre_ping` cannot skip them,
+    so this is its documented checkout-event form, with the skip.
+    """
+    checked_in = record.info.get(_CHECKED_IN_AT)
+    if checked_in is None or time.monotonic() - checked_in < PING_AFTER_IDLE_S:
+        return
+    try:
+        dialect.do_ping(dbapi_connection)
+    except Exception as exc:
+        raise DisconnectionError(f"connection lost while idle: {exc}") from exc

@@ -97,3 +97,33 @@ def test_a_duplicate_task_id_stores_nothing(pg_engine: Engine) -> None:
 
     assert repository.get(fresh.id) is None
     assert len(repository.claim(now=NOW, worker_id="w", limit=10)) == 1
+
+
+def test_a_claim_leaves_its_connection_durable_for_the_next_write(pg_engine: Engine) -> None:
+    # The claim skips its own WAL flush; the settle that follows on the same pooled
+    # connection (the pool holds one) must still wait for its flush. The test cluster
+    # runs with synchronous_commit off, so the session asks for it first.
+    with pg_engine.connect() as connection:
+        connection.exec_driver_sql("SET synchronous_commit TO on")
+        connection.commit()
+    repository = PostgresTaskRepository(pg_engine)
+    repository.add(_task())
+    assert len(repository.claim(now=NOW, worker_id="w", limit=1)) == 1
+
+    with pg_engine.connect() as connection:
+        setting = connection.exec_driver_sql("SHOW synchronous_commit").scalar_one()
+
+    assert setting == "on"
+
+
+def test_the_hot_path_hands_its_connection_back_out_of_autocommit(pg_engine: Engine) -> None:
+    repository = PostgresTaskRepository(pg_engine)
+    repository.add(_task())
+    (claimed,) = repository.claim(now=NOW, worker_id="w", limit=1)
+    repository.replace_many([(claimed.complete(now=NOW, result={}), claimed.version)])
+
+    pooled = pg_engine.raw_connection()
+    try:
+        assert pooled.driver_connection.autocommit is False  # type: ignore[union-attr]
+    finally:
+        pooled.close()

@@ -17,11 +17,11 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from uuid import uuid4
 
 from sqlalchemy import Engine, text
 
 from adapters.clock import SystemClock
+from adapters.ids import TimeOrderedIds
 from adapters.keepalive import ThreadKeepalive
 from adapters.signal import EventSignal, NullSignal
 from adapters.sql.engine import make_engine
@@ -86,7 +86,7 @@ class _Taskspool:
 
     def enqueue_single(self, url: str, n: int) -> float:
         with self._repo(url) as repository:
-            service = TaskService(repository=repository, clock=SystemClock(), signal=NullSignal())
+            service = _service(repository)
             start = time.perf_counter()
             for seq in range(n):
                 service.enqueue(actor=ACTOR, type=TYPE, payload={"seq": seq})
@@ -94,6 +94,7 @@ class _Taskspool:
 
     def enqueue_bulk(self, url: str, n: int, *, chunk: int) -> float:
         clock = SystemClock()
+        new_id = TimeOrderedIds(clock)
         with self._repo(url) as repository:
             start = time.perf_counter()
             for first in range(0, n, chunk):
@@ -101,7 +102,7 @@ class _Taskspool:
                 repository.add_many(
                     [
                         Task.create(
-                            id=uuid4(), type=TYPE, owner=ACTOR.name, payload={"seq": seq}, now=now
+                            id=new_id(), type=TYPE, owner=ACTOR.name, payload={"seq": seq}, now=now
                         )
                         for seq in range(first, min(n, first + chunk))
                     ]
@@ -127,7 +128,7 @@ class _Taskspool:
     ) -> list[float]:
         stamps: list[float] = []
         with self._repo(url) as repository:
-            service = TaskService(repository=repository, clock=SystemClock(), signal=NullSignal())
+            service = _service(repository)
             service.enqueue(actor=ACTOR, type=TYPE, payload={"seq": -1})
             on_first()
             for seq in range(n):
@@ -188,6 +189,14 @@ class _Taskspool:
     @contextmanager
     def _wake_on_notify(self, url: str, wakeup: EventSignal) -> Iterator[None]:
         yield
+
+
+def _service(repository: TaskRepository) -> TaskService:
+    """The enqueue use case as the container builds it: time-ordered ids."""
+    clock = SystemClock()
+    return TaskService(
+        repository=repository, clock=clock, signal=NullSignal(), new_id=TimeOrderedIds(clock)
+    )
 
 
 def _keepalive(lease: LeasePolicy) -> Keepalive:
@@ -259,7 +268,9 @@ class PostgresSubject(_Taskspool):
             "INSERT INTO tasks (id, type, owner, status, payload, result, errors, attempts,"
             " max_attempts, priority, run_at, locked_by, locked_at, heartbeat_at, created_at,"
             " updated_at, started_at, finished_at, version)"
-            " SELECT gen_random_uuid(), 'noop', 'bench', 'completed', jsonb_build_object('seq', -g),"
+            " SELECT (lpad(to_hex((extract(epoch FROM t) * 1000)::bigint), 12, '0') || '7'"
+            " || substr(md5(g::text), 1, 3) || '8' || substr(md5(g::text), 4, 15))::uuid,"
+            " 'noop', 'bench', 'completed', jsonb_build_object('seq', -g),"
             " '{}'::jsonb, '[]'::jsonb, 1, 3, 0, t, NULL, t, t, t, t, t, t, 3"
             " FROM generate_series(1, :n) AS g,"
             " LATERAL (SELECT now() - interval '1 day' + g * interval '1 ms' AS t) AS times"
@@ -302,12 +313,15 @@ class SqliteSubject(_Taskspool):
         # Times as the UTC-normalising column type stores them on SQLite: naive UTC text.
         base = datetime.now(UTC).replace(tzinfo=None) - timedelta(days=1)
         stamp = base.strftime("%Y-%m-%d %H:%M:%S.%f")
+        millis = int(base.replace(tzinfo=UTC).timestamp() * 1000)
         return (
             "WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < :n)"
             " INSERT INTO tasks (id, type, owner, status, payload, result, errors, attempts,"
             " max_attempts, priority, run_at, locked_by, locked_at, heartbeat_at, created_at,"
             " updated_at, started_at, finished_at, version)"
-            " SELECT lower(hex(randomblob(16))), 'noop', 'bench', 'completed',"
+            # Ids as taskspool makes them (adapters/ids.py): the creation millisecond first.
+            f" SELECT printf('%012x', {millis} + i) || '7' || substr(lower(hex(randomblob(2))), 2)"
+            " || '8' || substr(lower(hex(randomblob(8))), 2), 'noop', 'bench', 'completed',"
             " json_object('seq', -i), '{}', '[]', 1, 3, 0, t, NULL, t, t, t, t, t, t, 3"
             f" FROM (SELECT i, '{stamp}' AS t FROM g)"
         )

@@ -18,6 +18,7 @@ from adapters.clock import SystemClock
 from adapters.feed_file import FileJobSource
 from adapters.feed_http import HttpJobSource
 from adapters.files import LocalFileStore
+from adapters.ids import TimeOrderedIds
 from adapters.keepalive import ThreadKeepalive
 from adapters.memory import InMemoryTaskRepository
 from adapters.memory_postings import InMemoryDeliveryLog, InMemoryPostingStore
@@ -152,7 +153,11 @@ class Container(containers.DeclarativeContainer):
     keepalive = providers.Singleton(ThreadKeepalive, interval=lease.provided.heartbeat_every.call())
     worker_id = providers.Singleton(new_worker_id)
 
-    task_service = providers.Factory(TaskService, repository=repository, clock=clock, signal=signal)
+    #: Ids in creation order keep the primary-key index writes of a batch together.
+    new_id = providers.Singleton(TimeOrderedIds, clock=clock)
+    task_service = providers.Factory(
+        TaskService, repository=repository, clock=clock, signal=signal, new_id=new_id
+    )
     notifier = providers.Singleton(Notifier, tasks=task_service)
     handlers = providers.Dict(
         {

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from adapters.memory import InMemoryTaskRepository
 from adapters.sql.sqlite import SqliteTaskRepository
+from application.actor import Actor
 from application.handlers.csv_generation import CsvGenerationHandler
 from entrypoints.container import build_container
 from entrypoints.settings import Settings
@@ -70,3 +71,13 @@ def test_sqlite_storage_is_the_default_and_shares_one_engine(tmp_path: Path) -> 
         assert str(container.engine().url) == f"sqlite:///{tmp_path / 'taskspool.db'}"
     finally:
         container.engine().dispose()
+
+
+def test_enqueued_tasks_get_time_ordered_ids(tmp_path: Path) -> None:
+    container = build_container(
+        Settings.from_env({"TASKSPOOL_DATA_DIR": str(tmp_path), "DATABASE_URL": "memory://"})
+    )
+
+    task = container.task_service().enqueue(actor=Actor(name="ada"), type="noop", payload={})
+
+    assert task.id.version == 7

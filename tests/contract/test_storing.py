@@ -8,13 +8,16 @@ from uuid import uuid4
 
 import pytest
 
+from adapters.sql.postgres import COPY_FROM
 from application.payloads import MAX_DEPTH, MAX_PAYLOAD_BYTES, check_document, encoded_size
 from application.ports import TaskQuery, TaskRepository, TaskSummary
 from domain.backoff import BackoffPolicy
-from domain.task import TaskStatus
+from domain.task import Task, TaskStatus
 from tests.support.tasks import at, new_task
 
 PLUS_FIVE = timezone(timedelta(hours=5))
+#: A batch size that takes every store's bulk path.
+BULK = 2 * COPY_FROM
 
 
 def test_a_stored_task_reads_back_equal_in_every_field(repository: TaskRepository) -> None:
@@ -44,6 +47,27 @@ def test_adding_an_existing_id_is_refused_and_stores_nothing_of_the_batch(
 
     assert repository.get(fresh.id) is None
     assert repository.get(existing.id) == existing
+
+
+def test_a_large_batch_reads_back_equal_in_every_field(repository: TaskRepository) -> None:
+    # Large enough for the bulk path of every store (PostgreSQL switches to COPY).
+    tasks = [_in_some_state(n) for n in range(BULK)]
+    repository.add_many(tasks)
+
+    assert [repository.get(task.id) for task in tasks] == tasks
+
+
+def test_a_duplicate_anywhere_in_a_large_batch_stores_nothing_of_it(
+    repository: TaskRepository,
+) -> None:
+    existing = new_task()
+    repository.add(existing)
+    fresh = [new_task(created=n) for n in range(BULK)]
+
+    with pytest.raises(ValueError, match="already exists"):
+        repository.add_many([*fresh, new_task(id=existing.id)])
+
+    assert [repository.get(task.id) for task in fresh] == [None] * BULK
 
 
 def test_the_list_is_newest_first_with_the_total(repository: TaskRepository) -> None:
@@ -156,6 +180,24 @@ def test_a_payload_at_the_documented_size_limit_is_stored_faithfully(
     repository.add(task)
 
     assert _stored_payload(repository, task.id) == payload
+
+
+def _in_some_state(n: int) -> Task:
+    """Task `n` of a varied batch: every status, errors, results, odd text and JSON."""
+    task = new_task(
+        created=n,
+        priority=n % 7 - 3,
+        owner=f"owner-{n % 3}",
+        payload={"n": n, "text": 'Zoë "quoted" \\ tab\t line\n', "nest": [{"k": [n]}]},
+    )
+    if n % 4 == 0:
+        return task
+    claimed = task.claim(now=at(n + 1), worker_id=f"w{n}")
+    if n % 4 == 1:
+        return claimed
+    if n % 4 == 2:
+        return claimed.complete(now=at(n + 2), result={"rows": n, "tab": "a\tb"})
+    return claimed.fail(now=at(n + 2), message=f"attempt {n} broke\n", backoff=BackoffPolicy())
 
 
 def _nested(depth: int) -> dict[str, Any]:

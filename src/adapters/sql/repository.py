@@ -29,6 +29,14 @@ from application.ports import SUMMARY_FIELDS, TaskPage, TaskQuery
 from domain.task import Task, TaskStatus
 
 _IN_PROGRESS = TaskStatus.IN_PROGRESS.value
+#: The status conditions of the partial indexes (tables.py), with the statuses written
+#: into the SQL rather than bound: SQLite uses a partial index only where the query's
+#: WHERE visibly implies the index's, which `status IN (?, ?)` does not. Bound, the
+#: claim scanned every row, 120 ms a claim among a million finished tasks (3 ms now).
+_claimable = tasks.c.status.in_(
+    bindparam("claimable", list(CLAIMABLE), expanding=True, literal_execute=True)
+)
+_in_progress = tasks.c.status == bindparam("in_progress", _IN_PROGRESS, literal_execute=True)
 #: When a worker last showed it was alive: its last heartbeat, else its claim.
 _last_sign = func.coalesce(tasks.c.heartbeat_at, tasks.c.locked_at)
 #: Listings read only what a summary shows, never payloads or results.
@@ -51,7 +59,7 @@ _REPLACE = (
     )
 )
 _REPLACE_IF_STALE = _REPLACE.where(
-    tasks.c.status == _IN_PROGRESS,
+    _in_progress,
     _last_sign < bindparam("key_stale_before", type_=tasks.c.heartbeat_at.type),
 )
 
@@ -102,7 +110,7 @@ class SqlTaskRepository:
     def claim(self, *, now: datetime, worker_id: str, limit: int) -> Sequence[Task]:
         if limit < 1:
             return []
-        due = (tasks.c.status.in_(CLAIMABLE), tasks.c.run_at <= now)
+        due = (_claimable, tasks.c.run_at <= now)
         candidates = (
             select(tasks.c.id)
             .where(*due)
@@ -160,7 +168,7 @@ class SqlTaskRepository:
     def find_stale(self, *, stale_before: datetime, limit: int) -> Sequence[Task]:
         statement = (
             select(tasks)
-            .where(tasks.c.status == _IN_PROGRESS, _last_sign < stale_before)
+            .where(_in_progress, _last_sign < stale_before)
             .order_by(_last_sign, tasks.c.id)
             .limit(limit)
         )

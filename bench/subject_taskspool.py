@@ -206,15 +206,19 @@ def _keepalive(lease: LeasePolicy) -> Keepalive:
 def _watch_until_drained(url: str, done: threading.Event, wakeup: EventSignal) -> None:
     """Set `done` once no task is left unfinished (drain mode: workers share the queue)."""
     engine = make_engine(url, pool_size=1, max_overflow=0)
+    # EXISTS over the claimable and in-progress sets reads their partial indexes and stops
+    # at the first row. A count(*) there was a parallel sequential scan of the whole table:
+    # 66 ms on both cores every 50 ms, among a million finished rows.
     query = text(
-        "SELECT count(*) FROM tasks WHERE status IN ('pending', 'retrying', 'in_progress')"
+        "SELECT EXISTS (SELECT 1 FROM tasks WHERE status IN ('pending', 'retrying'))"
+        " OR EXISTS (SELECT 1 FROM tasks WHERE status = 'in_progress')"
     )
 
     def watch() -> None:
         try:
             while not done.is_set():
                 with engine.connect() as connection:
-                    if connection.execute(query).scalar_one() == 0:
+                    if not connection.execute(query).scalar_one():
                         done.set()
                         wakeup.notify()
                         return

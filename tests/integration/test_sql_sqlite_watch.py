@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from adapters.sql.engine import make_engine
 from adapters.sql.sqlite import SqliteTaskRepository
-from adapters.sql.sqlite_watch import SqliteChangeWatcher
+from adapters.sql.sqlite_watch import Pace, SqliteChangeWatcher
 from tests.support.tasks import at, new_task
 
 PATIENCE = 10.0
@@ -56,3 +56,17 @@ def test_a_claim_that_finds_nothing_wakes_no_one(
     finally:
         watcher.stop()
     assert len(wakes) == 1  # the add's; the empty claims changed nothing
+
+
+def test_the_watcher_looks_quickly_for_a_while_after_a_change() -> None:
+    pace = Pace(quiet=0.010, busy=0.001, busy_for=1.0)
+
+    assert pace.wait(since_change=0.0) == 0.001
+    assert pace.wait(since_change=0.999) == 0.001
+
+
+def test_the_watcher_looks_at_its_quiet_pace_once_changes_stop() -> None:
+    pace = Pace(quiet=0.010, busy=0.001, busy_for=1.0)
+
+    assert pace.wait(since_change=1.0) == 0.010
+    assert pace.wait(since_change=float("inf")) == 0.010

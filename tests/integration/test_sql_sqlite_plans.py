@@ -1,8 +1,9 @@
 """SQLite reads the partial indexes on the hot path, so finished tasks cost a claim nothing.
 
-The plans are read with EXPLAIN QUERY PLAN from the SQL the store really sends: a
-status condition SQLite cannot match against an index's WHERE (a bound parameter)
-turns the claim into a scan of every row the table holds.
+The plans are read with EXPLAIN QUERY PLAN from the SQL the store really sends (the
+claim and the settle run on sqlite3 directly, so theirs are their module's own
+statements): a status condition SQLite cannot match against an index's WHERE (a
+bound parameter) turns the claim into a scan of every row the table holds.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 
+from adapters.sql import sqlite
 from adapters.sql.sqlite import SqliteTaskRepository
+from adapters.sql.sqlite_values import time_text
 from tests.support.tasks import at, new_task
 
 
@@ -29,25 +32,28 @@ def _plans(engine: Engine, run: Callable[[SqliteTaskRepository], object]) -> lis
         run(SqliteTaskRepository(engine))
     finally:
         event.remove(engine, "before_cursor_execute", capture)
-    plans = []
+    return [
+        _plan(engine, statement, params)
+        for statement, params in sent
+        if statement.lstrip().upper().startswith(("SELECT", "UPDATE"))
+    ]
+
+
+def _plan(engine: Engine, statement: str, params: Any) -> list[str]:
+    """The query plan (its rows) of `statement` with `params`."""
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
-        for statement, params in sent:
-            if statement.lstrip().upper().startswith(("SELECT", "UPDATE")):
-                cursor.execute("EXPLAIN QUERY PLAN " + statement, params)
-                plans.append([str(row[-1]) for row in cursor.fetchall()])
+        cursor.execute("EXPLAIN QUERY PLAN " + statement, params)
+        return [str(row[-1]) for row in cursor.fetchall()]
     finally:
         raw.close()
-    return plans
 
 
 def test_the_claim_finds_due_tasks_through_the_claimable_index(sqlite_engine: Engine) -> None:
     SqliteTaskRepository(sqlite_engine).add(new_task())
 
-    (plan,) = _plans(
-        sqlite_engine, lambda repository: repository.claim(now=at(1), worker_id="w", limit=10)
-    )
+    plan = _plan(sqlite_engine, sqlite.CLAIM, {"now": time_text(at(1)), "worker": "w", "limit": 10})
 
     assert any("ix_tasks_claimable" in step for step in plan)
     assert "SCAN tasks" not in plan  # never every row
@@ -60,3 +66,10 @@ def test_the_stale_sweep_reads_the_in_progress_index(sqlite_engine: Engine) -> N
 
     assert any("ix_tasks_in_progress" in step for step in plan)
     assert "SCAN tasks" not in plan
+
+
+def test_the_settle_finds_each_task_by_its_key(sqlite_engine: Engine) -> None:
+    plan = _plan(sqlite_engine, sqlite.REPLACE, [None] * sqlite.REPLACE.count("?"))
+
+    # The primary key of a table with rowids is its automatic unique index.
+    assert plan == ["SEARCH tasks USING INDEX sqlite_autoindex_tasks_1 (id=?)"]

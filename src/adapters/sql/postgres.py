@@ -98,29 +98,14 @@ class PostgresTaskRepository(SqlTaskRepository):
     def _driver(self, statement: str) -> Iterator[psycopg.Connection[Any]]:
         """A pooled psycopg connection in autocommit, for one statement that is its own
         transaction; driver errors come out as SQLAlchemy's, as elsewhere."""
-        pooled = self._engine.raw_connection()
-        connection = cast(psycopg.Connection[Any], pooled.driver_connection)
-        try:
+        with self._checked_out(statement) as pooled:
+            connection = cast(psycopg.Connection[Any], pooled.driver_connection)
             connection.autocommit = True
             try:
                 yield connection
             finally:
                 # The pool and SQLAlchemy expect the connection as they handed it out.
                 connection.autocommit = False
-        except psycopg.Error as exc:
-            wrapped = DBAPIError.instance(
-                statement,
-                None,
-                exc,
-                psycopg.Error,
-                connection_invalidated=isinstance(exc, psycopg.OperationalError),
-            )
-            if wrapped.connection_invalidated:
-                pooled.invalidate(exc)
-            raise wrapped from exc
-        finally:
-            # Back to the pool, which rolls back anything a failure left open.
-            pooled.close()
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -3,39 +3,42 @@
 Every statement takes `now` as a bound parameter (never the database's clock), so
 all stores agree with the domain and tests control time. Every write after a claim
 is a compare-and-set on `version`; zero rows changed means the claim was lost.
+
+The hot path (the claim and the settle, and on PostgreSQL the enqueue) is each
+store's own, on its driver's connection (`_checked_out`): SQLAlchemy's per-statement
+work was most of its cost. Everything else is here, on Core.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import Connection, Engine, Select, bindparam, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import (
+    Connection,
+    Engine,
+    PoolProxiedConnection,
+    bindparam,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
 from adapters.sql.engine import writer
-from adapters.sql.rows import (
-    FIXED_AT_CREATION,
-    claim_order,
-    from_row,
-    summary_from_row,
-    to_changes,
-    to_row,
-)
-from adapters.sql.tables import CLAIMABLE, tasks
+from adapters.sql.rows import FIXED_AT_CREATION, from_row, summary_from_row, to_changes, to_row
+from adapters.sql.tables import tasks
 from application.ports import SUMMARY_FIELDS, TaskPage, TaskQuery
 from domain.task import Task, TaskStatus
 
 _IN_PROGRESS = TaskStatus.IN_PROGRESS.value
-#: The status conditions of the partial indexes (tables.py), with the statuses written
-#: into the SQL rather than bound: SQLite uses a partial index only where the query's
-#: WHERE visibly implies the index's, which `status IN (?, ?)` does not. Bound, the
-#: claim scanned every row, 120 ms a claim among a million finished tasks (3 ms now).
-_claimable = tasks.c.status.in_(
-    bindparam("claimable", list(CLAIMABLE), expanding=True, literal_execute=True)
-)
+#: The status condition of the partial index (tables.py), with the status written into
+#: the SQL rather than bound: SQLite uses a partial index only where the query's WHERE
+#: visibly implies the index's, which `status = ?` does not.
 _in_progress = tasks.c.status == bindparam("in_progress", _IN_PROGRESS, literal_execute=True)
 #: When a worker last showed it was alive: its last heartbeat, else its claim.
 _last_sign = func.coalesce(tasks.c.heartbeat_at, tasks.c.locked_at)
@@ -65,7 +68,7 @@ _REPLACE_IF_STALE = _REPLACE.where(
 
 
 class SqlTaskRepository:
-    """A `TaskRepository` over an engine; subclasses adapt the claim and batch writes."""
+    """The Core half of a `TaskRepository`; subclasses add `claim` and `replace_many`."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -82,7 +85,6 @@ class SqlTaskRepository:
         try:
             with self._writer.begin() as connection:
                 connection.execute(insert(tasks), [to_row(task) for task in tasks_])
-                self._after_insert(connection)
         except IntegrityError as exc:
             which = f"task {tasks_[0].id}" if len(tasks_) == 1 else "one of these tasks"
             raise ValueError(f"{which} already exists; nothing stored") from exc
@@ -107,38 +109,6 @@ class SqlTaskRepository:
             total = connection.execute(count).scalar_one()
         return TaskPage(items=[summary_from_row(row) for row in rows], total=total)
 
-    def claim(self, *, now: datetime, worker_id: str, limit: int) -> Sequence[Task]:
-        if limit < 1:
-            return []
-        due = (_claimable, tasks.c.run_at <= now)
-        candidates = (
-            select(tasks.c.id)
-            .where(*due)
-            .order_by(tasks.c.priority.desc(), tasks.c.run_at, tasks.c.created_at, tasks.c.id)
-            .limit(limit)
-        )
-        # One statement restating Task.claim, so that no task can be claimed twice.
-        statement = (
-            update(tasks)
-            .where(self._among(candidates), *due)
-            .values(
-                status=_IN_PROGRESS,
-                attempts=tasks.c.attempts + 1,
-                locked_by=worker_id,
-                locked_at=now,
-                heartbeat_at=now,
-                started_at=now,
-                updated_at=now,
-                version=tasks.c.version + 1,
-            )
-            .returning(*tasks.c)
-        )
-        with self._writer.begin() as connection:
-            self._before_claim(connection)
-            rows = connection.execute(statement).mappings().all()
-        # RETURNING promises no order; hand the tasks back in claim order.
-        return sorted((from_row(row) for row in rows), key=claim_order)
-
     def heartbeat(self, task: Task, *, now: datetime) -> bool:
         statement = (
             update(tasks)
@@ -158,13 +128,6 @@ class SqlTaskRepository:
         with self._writer.begin() as connection:
             return self._replace(connection, task, expected_version, heartbeat_before)
 
-    def replace_many(self, tasks_: Sequence[tuple[Task, int]]) -> Sequence[bool]:
-        if not tasks_:
-            return []
-        # One transaction: a single lock acquisition on SQLite, one commit everywhere.
-        with self._writer.begin() as connection:
-            return [self._replace(connection, task, version, None) for task, version in tasks_]
-
     def find_stale(self, *, stale_before: datetime, limit: int) -> Sequence[Task]:
         statement = (
             select(tasks)
@@ -176,16 +139,28 @@ class SqlTaskRepository:
             rows = connection.execute(statement).mappings().all()
         return [from_row(row) for row in rows]
 
-    def _among(self, candidates: Select[tuple[UUID]]) -> ColumnElement[bool]:
-        """Restricts the claim's UPDATE to the `candidates` ids."""
-        # SQLite evaluates an uncorrelated IN (SELECT ...) once, under the write lock.
-        return tasks.c.id.in_(candidates)
+    @contextmanager
+    def _checked_out(self, statement: str) -> Iterator[PoolProxiedConnection]:
+        """A pooled connection for the driver's own API, for `statement` (named in errors).
 
-    def _after_insert(self, connection: Connection) -> None:
-        """Runs in the transaction that stored new tasks."""
-
-    def _before_claim(self, connection: Connection) -> None:
-        """Runs first in the claim's transaction."""
+        Driver errors come out as SQLAlchemy's, as they do from Core, so callers see one
+        exception family; a connection the error shows dead is dropped from the pool.
+        """
+        pooled = self._engine.raw_connection()
+        driver_error = self._engine.dialect.loaded_dbapi.Error
+        try:
+            yield pooled
+        except driver_error as exc:
+            dead = self._engine.dialect.is_disconnect(exc, pooled.dbapi_connection, None)
+            wrapped = DBAPIError.instance(
+                statement, None, exc, driver_error, connection_invalidated=dead
+            )
+            if dead:
+                pooled.invalidate(exc)
+            raise wrapped from exc
+        finally:
+            # Back to the pool, which rolls back anything a failure left open.
+            pooled.close()
 
     def _replace(
         self,

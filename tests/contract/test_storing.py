@@ -187,7 +187,7 @@ def _in_some_state(n: int) -> Task:
     task = new_task(
         created=n,
         priority=n % 7 - 3,
-        owner=f"owner-{n % 3}",
+        owner=("plain", "back\\slash", "tab\there", "line\nbreak\r")[n % 4],
         payload={"n": n, "text": 'Zoë "quoted" \\ tab\t line\n', "nest": [{"k": [n]}]},
     )
     if n % 4 == 0:
@@ -197,7 +197,9 @@ def _in_some_state(n: int) -> Task:
         return claimed
     if n % 4 == 2:
         return claimed.complete(now=at(n + 2), result={"rows": n, "tab": "a\tb"})
-    return claimed.fail(now=at(n + 2), message=f"attempt {n} broke\n", backoff=BackoffPolicy())
+    return claimed.fail(
+        now=at(n + 2), message=f"attempt {n} broke \\ here\n", backoff=BackoffPolicy()
+    )
 
 
 def _nested(depth: int) -> dict[str, Any]:

@@ -23,7 +23,7 @@ def to_row(task: Task) -> dict[str, Any]:
         "payload": task.payload,
         "result": task.result,
         "error": task.error,
-        "errors": [_error_to_json(record) for record in task.errors],
+        "errors": [error_to_json(record) for record in task.errors],
         "attempts": task.attempts,
         "max_attempts": task.max_attempts,
         "priority": task.priority,
@@ -98,7 +98,8 @@ def claim_order(task: Task) -> tuple[int, datetime, datetime, bytes]:
     return (-task.priority, task.run_at, task.created_at, task.id.bytes)
 
 
-def _error_to_json(record: ErrorRecord) -> dict[str, Any]:
+def error_to_json(record: ErrorRecord) -> dict[str, Any]:
+    """An error record as the `errors` JSON array holds it."""
     return {"attempt": record.attempt, "at": record.at.isoformat(), "message": record.message}
 
 

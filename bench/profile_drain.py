@@ -1,6 +1,6 @@
 """Where a draining taskspool worker spends its time: a py-spy profile of one drain.
 
-    python bench/profile_drain.py [--tasks 20000] [--subject taskspool-pg] [--top 30]
+    python bench/profile_drain.py [--tasks 20000] [--subject taskspool-pg] [--top 30] [--gil]
 
 Starts a throwaway cluster like run.py, queues the tasks, runs one drain worker
 (`python -m bench.worker`, the same process the benchmark measures) under
@@ -34,6 +34,12 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=20_000)
     parser.add_argument("--subject", default="taskspool-pg")
     parser.add_argument("--top", type=int, default=30)
+    parser.add_argument(
+        "--gil",
+        action="store_true",
+        help="sample only the thread holding the GIL: where the process's CPU goes,"
+        " without the threads queued for the GIL",
+    )
     args = parser.parse_args()
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     subject = load(args.subject)
@@ -47,7 +53,17 @@ def main() -> None:
             env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "src")]))
             worker = [sys.executable, "-m", "bench.worker", subject.name, "drain", url, "0"]
             subprocess.run(
-                [py_spy, "record", "--format", "raw", "--output", str(raw), "--", *worker],
+                [
+                    py_spy,
+                    "record",
+                    *(["--gil"] if args.gil else []),
+                    "--format",
+                    "raw",
+                    "--output",
+                    str(raw),
+                    "--",
+                    *worker,
+                ],
                 env=env,
                 check=True,
                 stdout=subprocess.DEVNULL,

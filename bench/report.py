@@ -5,6 +5,7 @@ Pure functions of the figures, so they are tested without a database.
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -38,6 +39,39 @@ METRICS: tuple[Metric, ...] = (
     ),
     Metric("rss_mb", "(6) worker peak RSS while draining", "MB", False, "< 150 MB"),
 )
+
+
+#: Figures where the worst round is the honest one: a peak is a peak.
+_WORST_OF_ROUNDS = {"rss_mb"}
+
+
+def combine(rounds: Sequence[Mapping[str, float]]) -> dict[str, float]:
+    """One subject's figures over several rounds: the median of each (the peak RSS: the
+    highest), from the rounds that produced it. A noisy round moves a median little."""
+    keys = {key for figures in rounds for key in figures}
+    combined = {}
+    for key in keys:
+        values = [figures[key] for figures in rounds if key in figures]
+        combined[key] = max(values) if key in _WORST_OF_ROUNDS else statistics.median(values)
+    return combined
+
+
+def spread(rounds: Mapping[str, Sequence[Mapping[str, float]]], *, subjects: Sequence[str]) -> str:
+    """A markdown table of each figure's lowest and highest round, per subject."""
+    head = ["workload", "unit", *subjects]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for metric in METRICS:
+        cells = [metric.label, metric.unit]
+        for subject in subjects:
+            values = [f[metric.key] for f in rounds.get(subject, ()) if metric.key in f]
+            cells.append(
+                "—"
+                if not values
+                else f"{format_value(min(values), metric.unit)}"
+                f" to {format_value(max(values), metric.unit)}"
+            )
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def best_peer(

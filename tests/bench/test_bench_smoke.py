@@ -74,3 +74,30 @@ def test_table_marks_a_failed_workload() -> None:
         report.failures({"taskspool-pg": {"drain_1": "timeout"}})
         == "- taskspool-pg, drain_1: timeout"
     )
+
+
+def test_rounds_combine_to_the_median_of_each_figure() -> None:
+    rounds = [{"drain_1": 9_000.0}, {"drain_1": 12_000.0}, {"drain_1": 30_000.0}]
+
+    assert report.combine(rounds) == {"drain_1": 12_000.0}
+
+
+def test_rounds_combine_to_the_highest_peak_rss() -> None:
+    rounds = [{"rss_mb": 60.0}, {"rss_mb": 70.0}, {"rss_mb": 65.0}]
+
+    assert report.combine(rounds) == {"rss_mb": 70.0}
+
+
+def test_a_figure_one_round_lost_comes_from_the_rounds_that_have_it() -> None:
+    rounds = [{"drain_1": 9_000.0}, {}, {"drain_1": 11_000.0}]
+
+    assert report.combine(rounds) == {"drain_1": 10_000.0}
+
+
+def test_the_spread_shows_the_lowest_and_highest_round() -> None:
+    rounds = {"pgqueuer": [{"drain_1": 9_000.0}, {"drain_1": 12_500.0}]}
+
+    text = report.spread(rounds, subjects=["pgqueuer"])
+
+    drain_row = next(line for line in text.splitlines() if line.startswith("| (2) drain"))
+    assert "| 9,000 to 12,500 |" in drain_row

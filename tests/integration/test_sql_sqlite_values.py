@@ -1,6 +1,6 @@
 """The raw SQLite path stores and reads exactly what SQLAlchemy's column types do.
 
-The claim and the settle bypass Core (see adapters/sql/sqlite.py); were their values
+The enqueue, the claim and the settle bypass Core (see adapters/sql/sqlite.py); were their values
 to differ from Core's by a character (a hyphenated UUID, a missing fraction of a
 second), rows would compare and sort wrongly, or read back as other tasks.
 """
@@ -10,11 +10,17 @@ from __future__ import annotations
 from datetime import timedelta, timezone
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, insert
 
 from adapters.sql.rows import COLUMNS, to_row
-from adapters.sql.sqlite import SqliteTaskRepository
-from adapters.sql.sqlite_values import stored, task_from_stored, time_text
+from adapters.sql.sqlite_values import (
+    SETTLED_COLUMNS,
+    new_row,
+    settled_row,
+    task_from_stored,
+    time_text,
+)
+from adapters.sql.tables import tasks
 from domain.backoff import BackoffPolicy
 from domain.task import Task
 from tests.support.tasks import T0, at, new_task, retrying_task
@@ -32,28 +38,38 @@ _TASKS = {
 }
 
 
-def _raw_row(engine: Engine, task: Task) -> list[object]:
+def _stored_by_core(engine: Engine, task: Task) -> dict[str, object]:
+    """The row SQLAlchemy Core stores for `task`, as sqlite3 reads it back."""
+    with engine.begin() as connection:
+        connection.execute(insert(tasks), [to_row(task)])
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
         cursor.execute(f"SELECT {', '.join(COLUMNS)} FROM tasks WHERE id = ?", (task.id.hex,))
-        return list(cursor.fetchone())
+        return dict(zip(COLUMNS, cursor.fetchone(), strict=True))
     finally:
         raw.close()
 
 
 @pytest.mark.parametrize("task", _TASKS.values(), ids=_TASKS.keys())
-def test_values_are_encoded_as_core_stores_them(sqlite_engine: Engine, task: Task) -> None:
-    SqliteTaskRepository(sqlite_engine).add(task)  # through Core
+def test_a_new_row_is_encoded_as_core_stores_it(sqlite_engine: Engine, task: Task) -> None:
+    row = _stored_by_core(sqlite_engine, task)
 
-    assert stored(to_row(task), COLUMNS) == _raw_row(sqlite_engine, task)
+    assert new_row(task) == tuple(row[name] for name in COLUMNS)
+
+
+@pytest.mark.parametrize("task", _TASKS.values(), ids=_TASKS.keys())
+def test_a_settled_row_is_encoded_as_core_stores_it(sqlite_engine: Engine, task: Task) -> None:
+    row = _stored_by_core(sqlite_engine, task)
+
+    assert settled_row(task) == tuple(row[name] for name in (*SETTLED_COLUMNS, "id"))
 
 
 @pytest.mark.parametrize("task", _TASKS.values(), ids=_TASKS.keys())
 def test_a_row_core_stored_decodes_to_the_same_task(sqlite_engine: Engine, task: Task) -> None:
-    SqliteTaskRepository(sqlite_engine).add(task)
+    row = _stored_by_core(sqlite_engine, task)
 
-    assert task_from_stored(_raw_row(sqlite_engine, task)) == task
+    assert task_from_stored(list(row.values())) == task
 
 
 def test_a_time_with_no_microseconds_still_has_six_fractional_digits() -> None:

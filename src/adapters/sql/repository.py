@@ -11,6 +11,7 @@ work was most of its cost. Everything else is here, on Core.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -22,15 +23,14 @@ from sqlalchemy import (
     PoolProxiedConnection,
     bindparam,
     func,
-    insert,
     select,
     update,
 )
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnElement
 
 from adapters.sql.engine import writer
-from adapters.sql.rows import FIXED_AT_CREATION, from_row, summary_from_row, to_changes, to_row
+from adapters.sql.rows import FIXED_AT_CREATION, from_row, summary_from_row, to_changes
 from adapters.sql.tables import tasks
 from application.ports import SUMMARY_FIELDS, TaskPage, TaskQuery
 from domain.task import Task, TaskStatus
@@ -67,8 +67,8 @@ _REPLACE_IF_STALE = _REPLACE.where(
 )
 
 
-class SqlTaskRepository:
-    """The Core half of a `TaskRepository`; subclasses add `claim` and `replace_many`."""
+class SqlTaskRepository(ABC):
+    """The Core half of a `TaskRepository`; each store adds its hot path."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -79,15 +79,14 @@ class SqlTaskRepository:
     def add(self, task: Task) -> None:
         self.add_many([task])
 
-    def add_many(self, tasks_: Sequence[Task]) -> None:
-        if not tasks_:
-            return
-        try:
-            with self._writer.begin() as connection:
-                connection.execute(insert(tasks), [to_row(task) for task in tasks_])
-        except IntegrityError as exc:
-            which = f"task {tasks_[0].id}" if len(tasks_) == 1 else "one of these tasks"
-            raise ValueError(f"{which} already exists; nothing stored") from exc
+    @abstractmethod
+    def add_many(self, tasks_: Sequence[Task]) -> None: ...
+
+    @abstractmethod
+    def claim(self, *, now: datetime, worker_id: str, limit: int) -> Sequence[Task]: ...
+
+    @abstractmethod
+    def replace_many(self, tasks_: Sequence[tuple[Task, int]]) -> Sequence[bool]: ...
 
     def get(self, task_id: UUID) -> Task | None:
         with self._engine.connect() as connection:

@@ -5,9 +5,9 @@ RETURNING, run under the database's single write lock, which `BEGIN IMMEDIATE`
 takes up front. Several threads and processes may share one file; writers queue on
 the busy timeout and readers never wait (WAL).
 
-The claim and the settle (`replace_many`), the queue's hot path, run on the sqlite3
-connection itself, as PostgreSQL's do on psycopg: one Core `execute` per settled
-task cost more than SQLite spent updating the row. Their SQL is written once below;
+The enqueue, the claim and the settle (`replace_many`), the queue's hot path, run on
+the sqlite3 connection itself, as PostgreSQL's do on psycopg: one Core `execute` per
+settled task cost more than SQLite spent updating the row. Their SQL is written once below;
 `sqlite_values` stores values exactly as SQLAlchemy's types do, so the Core methods
 and these read each other's rows. Everything else stays on Core.
 """
@@ -20,15 +20,33 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import cast
 
+from sqlalchemy.exc import IntegrityError
+
 from adapters.sql.repository import SqlTaskRepository
-from adapters.sql.rows import COLUMNS, FIXED_AT_CREATION, claim_order, to_row
-from adapters.sql.sqlite_values import stored, task_from_stored, time_text
+from adapters.sql.rows import COLUMNS, claim_order
+from adapters.sql.sqlite_values import (
+    SETTLED_COLUMNS,
+    new_row,
+    settled_row,
+    task_from_stored,
+    time_text,
+)
 from adapters.sql.tables import CLAIMABLE
 from domain.task import Task, TaskStatus
 
 
 class SqliteTaskRepository(SqlTaskRepository):
     """Tasks in a SQLite file; build its engine with `adapters.sql.engine.make_engine`."""
+
+    def add_many(self, tasks_: Sequence[Task]) -> None:
+        if not tasks_:
+            return
+        try:
+            with self._immediate(INSERT) as connection:
+                connection.executemany(INSERT, map(new_row, tasks_))
+        except IntegrityError as exc:
+            which = f"task {tasks_[0].id}" if len(tasks_) == 1 else "one of these tasks"
+            raise ValueError(f"{which} already exists; nothing stored") from exc
 
     def claim(self, *, now: datetime, worker_id: str, limit: int) -> Sequence[Task]:
         if limit < 1:
@@ -48,7 +66,7 @@ class SqliteTaskRepository(SqlTaskRepository):
         with self._immediate(REPLACE) as connection:
             cursor = connection.cursor()
             for task, expected in tasks_:
-                cursor.execute(REPLACE, [*stored(to_row(task), _REPLACED_BY), expected])
+                cursor.execute(REPLACE, (*settled_row(task), expected))
                 landed.append(cursor.rowcount == 1)
         return landed
 
@@ -84,12 +102,11 @@ CLAIM = (
     f" AND status IN ({_CLAIMABLE}) AND run_at <= :now"
     " RETURNING " + ", ".join(COLUMNS)
 )
-_SETTLED_COLUMNS = [c for c in COLUMNS if c not in FIXED_AT_CREATION]
 #: The compare-and-set rewrite of one task: its settled columns, then its id; the
 #: version it was read at is bound last.
 REPLACE = (
     "UPDATE tasks SET "
-    + ", ".join(f"{c} = ?" for c in _SETTLED_COLUMNS)
+    + ", ".join(f"{c} = ?" for c in SETTLED_COLUMNS)
     + " WHERE id = ? AND version = ?"
 )
-_REPLACED_BY = [*_SETTLED_COLUMNS, "id"]
+INSERT = f"INSERT INTO tasks ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"

@@ -1,16 +1,17 @@
 """`tasks` values as SQLAlchemy's column types store them on SQLite, for the raw path.
 
-The claim and the settle run on the sqlite3 connection itself (see sqlite.py), past
-SQLAlchemy's type processing, and must still write and read exactly what Core does,
-or the two paths would disagree about the same row. Each column's codec follows from
-its type in tables.py: `Uuid` is 32 lowercase hex digits, `UtcDateTime` naive UTC
-text, `Json` the `json.dumps` text, and Python None is SQL NULL throughout.
+The enqueue, the claim and the settle run on the sqlite3 connection itself (see
+sqlite.py), past SQLAlchemy's type processing, and must still write and read exactly
+what Core does, or the two paths would disagree about the same row. Each column is
+stored as its type in tables.py has SQLAlchemy store it: `Uuid` as 32 lowercase hex
+digits, `UtcDateTime` as naive UTC text, `Json` as the `json.dumps` text, and Python
+None as SQL NULL throughout (tests compare the two byte for byte).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -18,11 +19,10 @@ from uuid import UUID
 from sqlalchemy import JSON, Integer, String, Uuid
 from sqlalchemy.types import TypeEngine
 
-from adapters.sql.rows import COLUMNS, from_values
+from adapters.sql.rows import COLUMNS, FIXED_AT_CREATION, error_to_json, from_values
 from adapters.sql.tables import UtcDateTime, tasks
 from domain.task import Task
 
-_Codec = tuple[Callable[[Any], Any], Callable[[Any], Any]]
 #: SQLAlchemy's storage format for SQLite DATETIME (`sqlalchemy.dialects.sqlite.DATETIME`).
 _TIME_FORMAT = "%04d-%02d-%02d %02d:%02d:%02d.%06d"
 
@@ -49,14 +49,74 @@ def time_text(value: datetime) -> str:
     )
 
 
-def stored(row: Mapping[str, Any], columns: Sequence[str]) -> list[Any]:
-    """The values of `row` (a `rows.to_row` mapping) for `columns`, in their order, as stored."""
-    values = []
-    for name in columns:
-        value = row[name]
-        codec = _CODECS.get(name)
-        values.append(value if value is None or codec is None else codec[0](value))
-    return values
+#: The columns a settle rewrites, in the order `settled_row` gives them: all but those
+#: fixed at creation.
+SETTLED_COLUMNS = (
+    "status",
+    "result",
+    "error",
+    "errors",
+    "attempts",
+    "run_at",
+    "locked_by",
+    "locked_at",
+    "heartbeat_at",
+    "updated_at",
+    "started_at",
+    "finished_at",
+    "version",
+)
+assert set(SETTLED_COLUMNS) == set(COLUMNS) - FIXED_AT_CREATION
+
+
+def new_row(task: Task) -> tuple[Any, ...]:
+    """All of `task`'s columns as stored, in `rows.COLUMNS` order (an INSERT's values)."""
+    return (
+        task.id.hex,
+        task.type,
+        task.owner,
+        task.status.value,
+        json.dumps(task.payload),
+        _json_or_null(task.result),
+        task.error,
+        _errors_json(task),
+        task.attempts,
+        task.max_attempts,
+        task.priority,
+        time_text(task.run_at),
+        task.locked_by,
+        _time_or_null(task.locked_at),
+        _time_or_null(task.heartbeat_at),
+        time_text(task.created_at),
+        time_text(task.updated_at),
+        _time_or_null(task.started_at),
+        _time_or_null(task.finished_at),
+        task.version,
+    )
+
+
+def settled_row(task: Task) -> tuple[Any, ...]:
+    """`task`'s `SETTLED_COLUMNS` as stored, in that order, then its id.
+
+    Written out rather than looped over a table of column types: it runs once per
+    settled task, and the loop cost twice as much.
+    """
+    return (
+        task.status.value,
+        _json_or_null(task.result),
+        task.error,
+        _errors_json(task),
+        task.attempts,
+        time_text(task.run_at),
+        task.locked_by,
+        _time_or_null(task.locked_at),
+        _time_or_null(task.heartbeat_at),
+        time_text(task.updated_at),
+        _time_or_null(task.started_at),
+        _time_or_null(task.finished_at),
+        task.version,
+        task.id.hex,
+    )
 
 
 def task_from_stored(values: Sequence[Any]) -> Task:
@@ -68,8 +128,16 @@ def task_from_stored(values: Sequence[Any]) -> Task:
     return from_values(decoded)
 
 
-def _uuid_text(value: UUID) -> str:
-    return value.hex
+def _json_or_null(value: Any) -> str | None:
+    return None if value is None else json.dumps(value)
+
+
+def _errors_json(task: Task) -> str:
+    return json.dumps([error_to_json(record) for record in task.errors]) if task.errors else "[]"
+
+
+def _time_or_null(value: datetime | None) -> str | None:
+    return None if value is None else time_text(value)
 
 
 def _time_from_text(value: str) -> datetime:
@@ -77,24 +145,23 @@ def _time_from_text(value: str) -> datetime:
     return datetime.fromisoformat(value + "+00:00")
 
 
-def _codec(name: str, type_: TypeEngine[Any]) -> _Codec | None:
-    """The (encode, decode) pair for a column of `type_`; None where sqlite3 needs none."""
+def _decoder(name: str, type_: TypeEngine[Any]) -> Callable[[Any], Any] | None:
+    """How to read a stored column of `type_`; None where sqlite3's value is the value."""
     # UtcDateTime first: a TypeDecorator, it is no instance of the types it wraps.
     if isinstance(type_, UtcDateTime):
-        return time_text, _time_from_text
+        return _time_from_text
     if isinstance(type_, Uuid):
-        return _uuid_text, UUID
+        return UUID
     if isinstance(type_, JSON):
-        return json.dumps, json.loads
+        return json.loads
     # Text and integers are stored as sqlite3 hands them over; anything else would
-    # need a codec here first.
-    assert isinstance(type_, String | Integer), f"no SQLite codec for column {name!r}"
+    # need a decoder here first.
+    assert isinstance(type_, String | Integer), f"no SQLite decoder for column {name!r}"
     return None
 
 
-_CODECS = {
-    column.name: codec
-    for column in tasks.c
-    if (codec := _codec(column.name, column.type)) is not None
-}
-_DECODERS = [(COLUMNS.index(name), decode) for name, (_, decode) in _CODECS.items()]
+_DECODERS = [
+    (index, decode)
+    for index, column in enumerate(tasks.c)
+    if (decode := _decoder(column.name, column.type)) is not None
+]

@@ -1,6 +1,6 @@
 """Where a draining taskspool worker spends its time: a py-spy profile of one drain.
 
-    python bench/profile_drain.py [--tasks 20000] [--subject taskspool-pg] [--top 30] [--gil]
+    python bench/profile_drain.py [--tasks 20000] [--subject taskspool-pg] [--top 30] [--gil] [--rate 100]
 
 Starts a throwaway cluster like run.py, queues the tasks, runs one drain worker
 (`python -m bench.worker`, the same process the benchmark measures) under
@@ -34,6 +34,7 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=20_000)
     parser.add_argument("--subject", default="taskspool-pg")
     parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--rate", type=int, default=100, help="samples per second")
     parser.add_argument(
         "--gil",
         action="store_true",
@@ -57,6 +58,8 @@ def main() -> None:
                     py_spy,
                     "record",
                     *(["--gil"] if args.gil else []),
+                    "--rate",
+                    str(args.rate),
                     "--format",
                     "raw",
                     "--output",

@@ -172,3 +172,23 @@ def test_stale_cutoffs_with_an_offset_compare_as_the_same_instant(
     assert list(repository.find_stale(stale_before=at(101).astimezone(PLUS_FIVE), limit=10)) == [
         claimed
     ]
+
+
+def test_exact_times_and_json_values_survive_enqueue_claim_and_a_batch_settle(
+    repository: TaskRepository,
+) -> None:
+    # Microseconds, a time on the whole second, big and fractional numbers, text
+    # beyond ASCII: each store encodes these itself on its hot path.
+    odd = {"big": 2**70, "pi": 3.14159, "neg": -0.5, "text": 'Zoë ☃ \\ "q"', "nil": None}
+    repository.add_many([new_task(created=0.000123, payload=odd), new_task(created=1)])
+    claimed = repository.claim(now=at(2.5), worker_id="w1", limit=2)
+    settled = [
+        claimed[0].complete(now=at(3.000001), result=odd),
+        claimed[1].fail(now=at(4), message="broke ☃", backoff=BACKOFF),
+    ]
+
+    pairs = [(task, was.version) for was, task in zip(claimed, settled, strict=True)]
+
+    assert repository.replace_many(pairs) == [True, True]
+    assert [stored(repository, task) for task in settled] == settled
+    assert settled[0].payload == odd

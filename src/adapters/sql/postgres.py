@@ -11,22 +11,26 @@ SQLAlchemy Core: the drain profile showed SQLAlchemy's per-call and per-row work
 written once below. Each is a single statement sent in autocommit, so it is its own
 transaction and costs one round trip (an explicit BEGIN/COMMIT, even pipelined,
 measured 30-40% slower per call); and rows travel as one JSON document
-(`json_to_recordset`), which the C JSON encoder builds far faster than psycopg dumps
-arrays element by element. Everything else (reads, listings, single rewrites,
+(`json_to_recordset`), which msgspec's encoder builds far faster than psycopg dumps
+arrays element by element (and ten times faster than `json.dumps` with an
+`isoformat()` per time: 0.9 against 9.9 us a settled task). Its output is standard
+JSON: UUIDs and times as their ISO text (UTC times end in `Z`), which PostgreSQL
+reads back exactly; the documents it encodes have passed
+`application.payloads.check_document`, so hold nothing JSON cannot say. Everything else (reads, listings, single rewrites,
 heartbeats) stays on Core.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
 
+import msgspec
 import psycopg
-from psycopg.types.json import Jsonb
+from psycopg.types.json import Json, Jsonb
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
@@ -57,7 +61,7 @@ class PostgresTaskRepository(SqlTaskRepository):
             return
         try:
             if len(tasks_) < COPY_FROM:
-                document = json.dumps([_created(task) for task in tasks_], separators=(",", ":"))
+                document = Json([_created(task) for task in tasks_], dumps=_encode)
                 with self._driver(_INSERT) as connection:
                     connection.execute(_INSERT, (document, self._channel))
             else:
@@ -92,9 +96,7 @@ class PostgresTaskRepository(SqlTaskRepository):
             return []
         # One statement for any batch; each row's compare-and-set on `version` is still
         # decided on its own.
-        document = json.dumps(
-            [_settled(task, version) for task, version in tasks_], separators=(",", ":")
-        )
+        document = Json([_settled(task, version) for task, version in tasks_], dumps=_encode)
         with self._driver(_REPLACE_MANY) as connection:
             rows = connection.execute(_REPLACE_MANY, (document,)).fetchall()
         landed: set[UUID] = {row[0] for row in rows}
@@ -114,27 +116,27 @@ class PostgresTaskRepository(SqlTaskRepository):
                 connection.autocommit = False
 
 
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
+#: JSON for PostgreSQL to read: bytes, which psycopg sends as they are.
+_encode = msgspec.json.Encoder().encode
 
 
 def _settled(task: Task, expected: int) -> dict[str, Any]:
     """What a settle rewrites (everything but rows.FIXED_AT_CREATION), as JSON values."""
     return {
-        "id": str(task.id),
+        "id": task.id,
         "expected": expected,
         "status": task.status.value,
         "result": task.result,
         "error": task.error,
         "errors": [error_to_json(record) for record in task.errors],
         "attempts": task.attempts,
-        "run_at": task.run_at.isoformat(),
+        "run_at": task.run_at,
         "locked_by": task.locked_by,
-        "locked_at": _iso(task.locked_at),
-        "heartbeat_at": _iso(task.heartbeat_at),
-        "updated_at": task.updated_at.isoformat(),
-        "started_at": _iso(task.started_at),
-        "finished_at": _iso(task.finished_at),
+        "locked_at": task.locked_at,
+        "heartbeat_at": task.heartbeat_at,
+        "updated_at": task.updated_at,
+        "started_at": task.started_at,
+        "finished_at": task.finished_at,
         "version": task.version,
     }
 
@@ -148,7 +150,7 @@ def _created(task: Task) -> dict[str, Any]:
         "payload": task.payload,
         "max_attempts": task.max_attempts,
         "priority": task.priority,
-        "created_at": task.created_at.isoformat(),
+        "created_at": task.created_at,
     }
 
 
@@ -159,10 +161,10 @@ def _copied(task: Task) -> tuple[Any, ...]:
         task.type,
         task.owner,
         task.status.value,
-        Jsonb(task.payload),
-        None if task.result is None else Jsonb(task.result),
+        Jsonb(task.payload, dumps=_encode),
+        None if task.result is None else Jsonb(task.result, dumps=_encode),
         task.error,
-        Jsonb([error_to_json(record) for record in task.errors]),
+        Jsonb([error_to_json(record) for record in task.errors], dumps=_encode),
         task.attempts,
         task.max_attempts,
         task.priority,

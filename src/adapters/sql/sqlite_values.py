@@ -4,13 +4,12 @@ The enqueue, the claim and the settle run on the sqlite3 connection itself (see
 sqlite.py), past SQLAlchemy's type processing, and must still write and read exactly
 what Core does, or the two paths would disagree about the same row. Each column is
 stored as its type in tables.py has SQLAlchemy store it: `Uuid` as 32 lowercase hex
-digits, `UtcDateTime` as naive UTC text, `Json` as the `json.dumps` text, and Python
+digits, `UtcDateTime` as naive UTC text, `Json` as `json_text.encode` text, and Python
 None as SQL NULL throughout (tests compare the two byte for byte).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +18,7 @@ from uuid import UUID
 from sqlalchemy import JSON, Integer, String, Uuid
 from sqlalchemy.types import TypeEngine
 
+from adapters.sql import json_text
 from adapters.sql.rows import COLUMNS, FIXED_AT_CREATION, error_to_json, from_values
 from adapters.sql.tables import UtcDateTime, tasks
 from domain.task import Task
@@ -76,7 +76,7 @@ def new_row(task: Task) -> tuple[Any, ...]:
         task.type,
         task.owner,
         task.status.value,
-        json.dumps(task.payload),
+        json_text.encode(task.payload),
         _json_or_null(task.result),
         task.error,
         _errors_json(task),
@@ -129,11 +129,13 @@ def task_from_stored(values: Sequence[Any]) -> Task:
 
 
 def _json_or_null(value: Any) -> str | None:
-    return None if value is None else json.dumps(value)
+    return None if value is None else json_text.encode(value)
 
 
 def _errors_json(task: Task) -> str:
-    return json.dumps([error_to_json(record) for record in task.errors]) if task.errors else "[]"
+    if not task.errors:
+        return "[]"
+    return json_text.encode([error_to_json(record) for record in task.errors])
 
 
 def _time_or_null(value: datetime | None) -> str | None:
@@ -153,7 +155,7 @@ def _decoder(name: str, type_: TypeEngine[Any]) -> Callable[[Any], Any] | None:
     if isinstance(type_, Uuid):
         return UUID
     if isinstance(type_, JSON):
-        return json.loads
+        return json_text.decode
     # Text and integers are stored as sqlite3 hands them over; anything else would
     # need a decoder here first.
     assert isinstance(type_, String | Integer), f"no SQLite decoder for column {name!r}"

@@ -13,9 +13,7 @@ the sum of the three; `profile_drain.py` shows where the rest goes.
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -27,7 +25,7 @@ for path in (ROOT, ROOT / "src"):
 from adapters.clock import SystemClock  # noqa: E402
 from application.processor import Processor  # noqa: E402
 from bench import subject_taskspool  # noqa: E402
-from bench.cluster import running_cluster  # noqa: E402
+from bench.scratch import scratch_url  # noqa: E402
 from bench.subjects import load  # noqa: E402
 from domain.lease import LeasePolicy  # noqa: E402
 
@@ -41,15 +39,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=1_000)
     args = parser.parse_args()
     subject = load(args.subject)
-    if subject.storage == "sqlite":
-        tmp = Path(tempfile.mkdtemp(prefix="taskspool-cpu-"))
-        try:
-            measure(subject, f"sqlite:///{tmp / 'tasks.db'}", args.tasks, args.batch)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    else:
-        with running_cluster() as cluster, cluster.database("cpu") as url:
-            measure(subject, url, args.tasks, args.batch)
+    with scratch_url(subject, "cpu") as url:
+        measure(subject, url, args.tasks, args.batch)
 
 
 def measure(subject: subject_taskspool._Taskspool, url: str, tasks: int, batch: int) -> None:

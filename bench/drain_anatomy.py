@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import argparse
 import collections
-import shutil
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Sequence
@@ -33,7 +31,7 @@ from adapters.clock import SystemClock  # noqa: E402
 from adapters.signal import EventSignal  # noqa: E402
 from application.processor import Processor  # noqa: E402
 from bench import subject_taskspool  # noqa: E402
-from bench.cluster import running_cluster  # noqa: E402
+from bench.scratch import scratch_url  # noqa: E402
 from bench.subjects import load  # noqa: E402
 from domain.lease import LeasePolicy  # noqa: E402
 from domain.task import Task  # noqa: E402
@@ -50,15 +48,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=subject_taskspool.BATCH_SIZE)
     args = parser.parse_args()
     subject = load(args.subject)
-    if subject.storage == "sqlite":
-        tmp = Path(tempfile.mkdtemp(prefix="taskspool-anatomy-"))
-        try:
-            drain(subject, f"sqlite:///{tmp / 'tasks.db'}", args)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    else:
-        with running_cluster() as cluster, cluster.database("anatomy") as url:
-            drain(subject, url, args)
+    with scratch_url(subject, "anatomy") as url:
+        drain(subject, url, args)
 
 
 def drain(subject: subject_taskspool._Taskspool, url: str, args: argparse.Namespace) -> None:

@@ -25,7 +25,7 @@ for path in (ROOT, ROOT / "src"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-from bench.cluster import running_cluster  # noqa: E402
+from bench.scratch import scratch_url  # noqa: E402
 from bench.subjects import load  # noqa: E402
 
 
@@ -44,36 +44,31 @@ def main() -> None:
     args = parser.parse_args()
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     subject = load(args.subject)
-    with running_cluster() as cluster, cluster.database("profile") as pg_url:
-        tmp = Path(tempfile.mkdtemp(prefix="taskspool-profile-"))
-        try:
-            url = pg_url if subject.storage == "postgres" else f"sqlite:///{tmp / 'tasks.db'}"
-            subject.prepare(url)
-            subject.enqueue_bulk(url, args.tasks, chunk=1_000)
-            raw = tmp / "profile.txt"
-            env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "src")]))
-            worker = [sys.executable, "-m", "bench.worker", subject.name, "drain", url, "0"]
-            subprocess.run(
-                [
-                    py_spy,
-                    "record",
-                    *(["--gil"] if args.gil else []),
-                    "--rate",
-                    str(args.rate),
-                    "--format",
-                    "raw",
-                    "--output",
-                    str(raw),
-                    "--",
-                    *worker,
-                ],
-                env=env,
-                check=True,
-                stdout=subprocess.DEVNULL,
-            )
-            report(raw, top=args.top)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+    with scratch_url(subject, "profile") as url, tempfile.TemporaryDirectory() as tmp:
+        subject.prepare(url)
+        subject.enqueue_bulk(url, args.tasks, chunk=1_000)
+        raw = Path(tmp) / "profile.txt"
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "src")]))
+        worker = [sys.executable, "-m", "bench.worker", subject.name, "drain", url, "0"]
+        subprocess.run(
+            [
+                py_spy,
+                "record",
+                *(["--gil"] if args.gil else []),
+                "--rate",
+                str(args.rate),
+                "--format",
+                "raw",
+                "--output",
+                str(raw),
+                "--",
+                *worker,
+            ],
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        report(raw, top=args.top)
 
 
 def report(raw: Path, *, top: int) -> None:

@@ -12,7 +12,6 @@ rolled back, so the claim and the settle are explained against the same rows.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -51,9 +50,11 @@ def main() -> int:
             # The settle needs claimed rows to match: claim for real, settle, roll back.
             claimed = [from_values(row) for row in connection.execute(postgres._CLAIM, claim)]
             now = clock.now()
-            document = json.dumps(
-                [postgres._settled(t.complete(now=now, result={}), t.version) for t in claimed]
-            )
+            settled = [
+                postgres._settled(t.complete(now=now, result={}), t.version) for t in claimed
+            ]
+            # As replace_many sends it: msgspec's JSON of the settled rows.
+            document = postgres._encode(settled).decode()
             _explain(
                 connection,
                 f"replace_many of {len(claimed)}",

@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         help="measure every subject this many times; report medians (default: 3, quick: 1)",
     )
     args = parser.parse_args(argv)
-    rounds = args.rounds or (1 if args.quick else 3)
+    rounds = args.rounds if args.rounds is not None else (1 if args.quick else 3)
     if rounds < 1:
         parser.error("--rounds must be at least 1")
     sizes = QUICK if args.quick else FULL

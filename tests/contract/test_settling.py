@@ -192,3 +192,28 @@ def test_exact_times_and_json_values_survive_enqueue_claim_and_a_batch_settle(
     assert repository.replace_many(pairs) == [True, True]
     assert [stored(repository, task) for task in settled] == settled
     assert settled[0].payload == odd
+
+
+class _Label(str):
+    """A str subclass, as handlers return them (a numpy scalar is a float subclass)."""
+
+
+def test_values_of_str_int_and_float_subclasses_are_stored_as_their_base_values(
+    repository: TaskRepository,
+) -> None:
+    # check_document lets them through (json.dumps writes them); so must every store.
+    odd = {"label": _Label("ok"), "count": _Count(3), "ratio": _Ratio(0.25)}
+    repository.add_many([new_task(payload=odd), new_task(created=1)])
+    claimed = repository.claim(now=at(2), worker_id="w1", limit=2)
+    pairs = [(task.complete(now=at(3), result=odd), task.version) for task in claimed]
+
+    assert repository.replace_many(pairs) == [True, True]
+    assert [stored(repository, task) for task, _ in pairs] == [task for task, _ in pairs]
+
+
+class _Count(int):
+    pass
+
+
+class _Ratio(float):
+    pass

@@ -16,7 +16,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import msgspec
 from sqlalchemy import Connection, Dialect, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DisconnectionError
@@ -122,7 +121,9 @@ def _postgres_engine(url: URL, *, pool_size: int, max_overflow: int) -> Engine:
         pool_recycle=1800,
         # psycopg decodes json and jsonb with this (the dialect installs it as the
         # driver's loader): half the cost of `json.loads`, which claims pay per row.
-        json_deserializer=msgspec.json.decode,
+        json_deserializer=json_text.decode,
+        # Core's writes (a single rewrite, a heartbeat) encode as the hot path does.
+        json_serializer=json_text.encode,
     )
     event.listen(engine, "connect", _configure_postgres_connection)
     event.listen(engine, "checkin", _note_checkin)

@@ -14,9 +14,8 @@ measured 30-40% slower per call); and rows travel as one JSON document
 (`json_to_recordset`), which msgspec's encoder builds far faster than psycopg dumps
 arrays element by element (and ten times faster than `json.dumps` with an
 `isoformat()` per time: 0.9 against 9.9 us a settled task). Its output is standard
-JSON: UUIDs and times as their ISO text (UTC times end in `Z`), which PostgreSQL
-reads back exactly; the documents it encodes have passed
-`application.payloads.check_document`, so hold nothing JSON cannot say. Everything else (reads, listings, single rewrites,
+JSON (`json_text`): UUIDs and times as their ISO text (UTC times end in `Z`), which
+PostgreSQL reads back exactly. Everything else (reads, listings, single rewrites,
 heartbeats) stays on Core.
 """
 
@@ -28,12 +27,12 @@ from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
 
-import msgspec
 import psycopg
 from psycopg.types.json import Json, Jsonb
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
+from adapters.sql import json_text
 from adapters.sql.repository import SqlTaskRepository
 from adapters.sql.rows import (
     COLUMNS,
@@ -117,7 +116,7 @@ class PostgresTaskRepository(SqlTaskRepository):
 
 
 #: JSON for PostgreSQL to read: bytes, which psycopg sends as they are.
-_encode = msgspec.json.Encoder().encode
+_encode = json_text.encode_bytes
 
 
 def _settled(task: Task, expected: int) -> dict[str, Any]:

@@ -4,9 +4,9 @@ Every statement takes `now` as a bound parameter (never the database's clock), s
 all stores agree with the domain and tests control time. Every write after a claim
 is a compare-and-set on `version`; zero rows changed means the claim was lost.
 
-The hot path (the claim and the settle, and on PostgreSQL the enqueue) is each
-store's own, on its driver's connection (`_checked_out`): SQLAlchemy's per-statement
-work was most of its cost. Everything else is here, on Core.
+The hot path (the enqueue, the claim and the settle) is each store's own, on its
+driver's connection (`_checked_out`): SQLAlchemy's per-statement work was most of
+its cost. Everything else is here, on Core.
 """
 
 from __future__ import annotations

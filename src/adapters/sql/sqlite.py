@@ -7,9 +7,9 @@ the busy timeout and readers never wait (WAL).
 
 The enqueue, the claim and the settle (`replace_many`), the queue's hot path, run on
 the sqlite3 connection itself, as PostgreSQL's do on psycopg: one Core `execute` per
-settled task cost more than SQLite spent updating the row. Their SQL is written once below;
-`sqlite_values` stores values exactly as SQLAlchemy's types do, so the Core methods
-and these read each other's rows. Everything else stays on Core.
+settled task cost more than SQLite spent updating the row. Their SQL is written once
+below; `sqlite_values` stores values exactly as SQLAlchemy's types do, so the Core
+methods and these read each other's rows. Everything else stays on Core.
 """
 
 from __future__ import annotations

@@ -198,6 +198,14 @@ class _Label(str):
     """A str subclass, as handlers return them (a numpy scalar is a float subclass)."""
 
 
+class _Count(int):
+    pass
+
+
+class _Ratio(float):
+    pass
+
+
 def test_values_of_str_int_and_float_subclasses_are_stored_as_their_base_values(
     repository: TaskRepository,
 ) -> None:
@@ -209,11 +217,3 @@ def test_values_of_str_int_and_float_subclasses_are_stored_as_their_base_values(
 
     assert repository.replace_many(pairs) == [True, True]
     assert [stored(repository, task) for task, _ in pairs] == [task for task, _ in pairs]
-
-
-class _Count(int):
-    pass
-
-
-class _Ratio(float):
-    pass

@@ -1,8 +1,9 @@
 """The raw SQLite path stores and reads exactly what SQLAlchemy's column types do.
 
-The enqueue, the claim and the settle bypass Core (see adapters/sql/sqlite.py); were their values
-to differ from Core's by a character (a hyphenated UUID, a missing fraction of a
-second), rows would compare and sort wrongly, or read back as other tasks.
+The enqueue, the claim and the settle bypass Core (see adapters/sql/sqlite.py);
+were their values to differ from Core's by a character (a hyphenated UUID, a
+missing fraction of a second), rows would compare and sort wrongly, or read back
+as other tasks.
 """
 
 from __future__ import annotations

@@ -22,19 +22,14 @@ for path in (ROOT, ROOT / "src"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-from adapters.clock import SystemClock  # noqa: E402
-from application.processor import Processor  # noqa: E402
 from bench import subject_taskspool  # noqa: E402
-from bench.scratch import scratch_url  # noqa: E402
+from bench.scratch import add_subject_option, scratch_url  # noqa: E402
 from bench.subjects import load  # noqa: E402
-from domain.lease import LeasePolicy  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--subject", default="taskspool-pg", choices=["taskspool-pg", "taskspool-sqlite"]
-    )
+    add_subject_option(parser)
     parser.add_argument("--tasks", type=int, default=50_000)
     parser.add_argument("--batch", type=int, default=1_000)
     args = parser.parse_args()
@@ -46,15 +41,9 @@ def main() -> None:
 def measure(subject: subject_taskspool._Taskspool, url: str, tasks: int, batch: int) -> None:
     subject.prepare(url)
     subject.enqueue_bulk(url, tasks, chunk=1_000)
-    lease = LeasePolicy()
     with subject._repo(url) as repository:
-        processor = Processor(
-            repository=repository,
-            clock=SystemClock(),
-            handlers={subject_taskspool.TYPE: lambda task: {}},
-            worker_id="cpu-per-task",
-            lease=lease,
-            keepalive=subject_taskspool._keepalive(lease),
+        processor = subject_taskspool.bench_processor(
+            repository, lambda task: {}, worker_id="cpu-per-task"
         )
         spent = {"claim": 0.0, "execute": 0.0, "settle": 0.0}
         done = 0

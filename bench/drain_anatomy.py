@@ -27,22 +27,17 @@ for path in (ROOT, ROOT / "src"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-from adapters.clock import SystemClock  # noqa: E402
 from adapters.signal import EventSignal  # noqa: E402
-from application.processor import Processor  # noqa: E402
 from bench import subject_taskspool  # noqa: E402
-from bench.scratch import scratch_url  # noqa: E402
+from bench.scratch import add_subject_option, scratch_url  # noqa: E402
 from bench.subjects import load  # noqa: E402
-from domain.lease import LeasePolicy  # noqa: E402
 from domain.task import Task  # noqa: E402
 from entrypoints.worker import Worker  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--subject", default="taskspool-pg", choices=["taskspool-pg", "taskspool-sqlite"]
-    )
+    add_subject_option(parser)
     parser.add_argument("--tasks", type=int, default=30_000)
     parser.add_argument("--concurrency", type=int, default=subject_taskspool.CONCURRENCY)
     parser.add_argument("--batch", type=int, default=subject_taskspool.BATCH_SIZE)
@@ -79,17 +74,11 @@ def drain(subject: subject_taskspool._Taskspool, url: str, args: argparse.Namesp
             settles.append(len(pairs))
             return replace_many(pairs)
 
+        # Counting wrappers on this one instance, for the report; mypy forbids
+        # assigning to methods, hence the ignores.
         repository.claim = counted_claim  # type: ignore[method-assign]
         repository.replace_many = counted_replace_many  # type: ignore[method-assign]
-        lease = LeasePolicy()
-        processor = Processor(
-            repository=repository,
-            clock=SystemClock(),
-            handlers={subject_taskspool.TYPE: noop},
-            worker_id="anatomy",
-            lease=lease,
-            keepalive=subject_taskspool._keepalive(lease),
-        )
+        processor = subject_taskspool.bench_processor(repository, noop, worker_id="anatomy")
         worker = Worker(
             processor=processor,
             wakeup=EventSignal(),

@@ -71,6 +71,8 @@ def _explain(
     """Print the plan of `sql` as run now; what it changed is rolled back to a savepoint."""
     print(f"\n=== {title} ===\n{_short(sql)}\n")
     with connection.transaction(force_rollback=True):
+        # psycopg's types want a literal query; this one is composed from the
+        # repository's own constant SQL, no outside text.
         rows = connection.execute("EXPLAIN (ANALYZE, BUFFERS, SETTINGS) " + sql, params)  # type: ignore[arg-type]
         for (line,) in rows.fetchall():
             print(line)

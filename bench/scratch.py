@@ -1,7 +1,8 @@
-"""Throwaway storage for one subject, for the scripts that study a single drain."""
+"""What the scripts that study a single drain share: which subject, throwaway storage."""
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -10,6 +11,14 @@ from pathlib import Path
 
 from bench.cluster import running_cluster
 from bench.subjects import Subject
+
+#: The subjects a single-drain script can study: taskspool's, on either store.
+OURS = ("taskspool-pg", "taskspool-sqlite")
+
+
+def add_subject_option(parser: argparse.ArgumentParser) -> None:
+    """`--subject`, one of `OURS` (default: PostgreSQL)."""
+    parser.add_argument("--subject", default=OURS[0], choices=OURS)
 
 
 @contextmanager

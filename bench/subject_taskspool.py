@@ -168,15 +168,7 @@ class _Taskspool:
                 done.set()
             return {}
 
-        lease = LeasePolicy()
-        processor = Processor(
-            repository=repository,
-            clock=SystemClock(),
-            handlers={TYPE: noop},
-            worker_id=f"bench-{os.getpid()}",
-            lease=lease,
-            keepalive=_keepalive(lease),
-        )
+        processor = bench_processor(repository, noop, worker_id=f"bench-{os.getpid()}")
         try:
             with self._wake_on_notify(url, wakeup):
                 if mode == "drain":
@@ -196,6 +188,22 @@ def _service(repository: TaskRepository) -> TaskService:
     clock = SystemClock()
     return TaskService(
         repository=repository, clock=clock, signal=NullSignal(), new_id=TimeOrderedIds(clock)
+    )
+
+
+def bench_processor(
+    repository: TaskRepository, handler: Callable[[Task], JsonObject], *, worker_id: str
+) -> Processor:
+    """The Processor a bench worker runs: `handler` for the bench's task type, the
+    default lease, and heartbeats from one keepalive thread."""
+    lease = LeasePolicy()
+    return Processor(
+        repository=repository,
+        clock=SystemClock(),
+        handlers={TYPE: handler},
+        worker_id=worker_id,
+        lease=lease,
+        keepalive=_keepalive(lease),
     )
 
 

@@ -199,11 +199,11 @@ class _Label(str):
 
 
 class _Count(int):
-    pass
+    """An int subclass."""
 
 
 class _Ratio(float):
-    pass
+    """A float subclass, as numpy.float64 is."""
 
 
 def test_values_of_str_int_and_float_subclasses_are_stored_as_their_base_values(

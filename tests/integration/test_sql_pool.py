@@ -124,6 +124,7 @@ def test_the_hot_path_hands_its_connection_back_out_of_autocommit(pg_engine: Eng
 
     pooled = pg_engine.raw_connection()
     try:
+        # driver_connection is Optional in SQLAlchemy's types; a checked-out one is set.
         assert pooled.driver_connection.autocommit is False  # type: ignore[union-attr]
     finally:
         pooled.close()
